@@ -1,0 +1,84 @@
+"""The one composition root: settings → database, services, conversations, bot and dispatcher.
+
+Production (``qatysu run``) and the tests build the app here; tests swap only the bot's HTTP session.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.flows.base import Services
+from bot.flows.engine import Conversations
+from bot.handlers import errors, private
+from bot.i18n import I18n
+from bot.middlewares import ChatSerializer
+from bot.services.residents import ResidentService
+from bot.services.roles import Role, RoleService
+from bot.services.secrets import get_or_create_secret
+from bot.services.territories import TerritoryService
+from storage.db import make_engine, make_session_factory
+from storage.migrate import upgrade
+from storage.state import StateStore
+
+log = logging.getLogger("qatysu")
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    i18n: I18n
+    services: Services
+    conversations: Conversations
+    bot: Bot
+    dp: Dispatcher
+
+    async def close(self) -> None:
+        await self.bot.session.close()
+        await self.engine.dispose()
+
+
+def make_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
+    token = settings.telegram.token
+    if token is None:
+        raise ValueError("telegram.token is not set")
+    if session is None:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram.api_base))
+    return Bot(token.get_secret_value(), session=session,
+               default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True))
+
+
+def make_role_service(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> RoleService:
+    return RoleService(sessions, {Role.ADMIN: settings.roles.admins, Role.OPERATOR: settings.roles.operators,
+                                  Role.SECRETARY: settings.roles.secretaries})
+
+
+async def build_app(settings: Settings, session: BaseSession | None = None, *, migrate: bool = True) -> App:
+    engine = make_engine(settings.database.url)
+    if migrate:
+        await upgrade(engine)
+    sessions = make_session_factory(engine)
+    i18n = I18n(settings.locale.default, settings.locale.timezone)
+    configured_key = settings.privacy.phone_hash_key
+    key = configured_key.get_secret_value() if configured_key else await get_or_create_secret(sessions, "phone_hash")
+    roles = make_role_service(settings, sessions)
+    services = Services(residents=ResidentService(sessions, key.encode()), territories=TerritoryService(sessions),
+                        roles=roles)
+    conversations = Conversations(services, settings, i18n, StateStore(sessions))
+    bot = make_bot(settings, session)
+    dp = Dispatcher()
+    dp.update.outer_middleware(ChatSerializer())
+    dp.include_routers(private.make_router(), errors.make_router())
+    dp["conversations"], dp["i18n"], dp["services"], dp["settings"] = conversations, i18n, services, settings
+    return App(settings, engine, sessions, i18n, services, conversations, bot, dp)

@@ -1,0 +1,101 @@
+"""Settings: ``config.toml`` overridden by ``QATYSU_<SECTION>__<KEY>`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+TELEGRAM_API = "https://api.telegram.org"
+
+
+class TelegramSettings(BaseModel):
+    token: SecretStr | None = None
+    api_base: str = TELEGRAM_API
+    operator_chat_id: int | None = None
+
+    @field_validator("token", mode="before")
+    @classmethod
+    def _blank_is_none(cls, v: object) -> object:
+        return None if v in ("", None) else v
+
+
+class DatabaseSettings(BaseModel):
+    url: str = "sqlite+aiosqlite:///qatysu.db"
+
+
+class RolesSettings(BaseModel):
+    admins: list[int] = Field(default_factory=list)
+    operators: list[int] = Field(default_factory=list)
+    secretaries: list[int] = Field(default_factory=list)
+
+
+class LocaleSettings(BaseModel):
+    default: str = "kk"
+    timezone: str = "Asia/Almaty"
+
+    @field_validator("default")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        if v not in ("kk", "ru"):
+            raise ValueError("locale.default must be kk or ru")
+        return v
+
+
+class PrivacySettings(BaseModel):
+    consent_version: str = "2026-11-01"
+    # Key for the keyed hash of phone numbers. Empty: generated once and kept in the database.
+    phone_hash_key: SecretStr | None = None
+
+
+class LimitsSettings(BaseModel):
+    search_query_max: int = 64
+    text_max: int = 4000
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="QATYSU_", env_nested_delimiter="__", extra="ignore", toml_file=None
+    )
+
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    roles: RolesSettings = Field(default_factory=RolesSettings)
+    locale: LocaleSettings = Field(default_factory=LocaleSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    limits: LimitsSettings = Field(default_factory=LimitsSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path = config_path()
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+
+def config_path() -> Path | None:
+    """``QATYSU_CONFIG`` if set, else ``./config.toml`` when it exists."""
+    explicit = os.environ.get("QATYSU_CONFIG")
+    if explicit:
+        return Path(explicit)
+    default = Path("config.toml")
+    return default if default.exists() else None
+
+
+def load_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)

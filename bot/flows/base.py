@@ -1,0 +1,108 @@
+"""Channel-neutral conversation terms: an event comes in, screens go out. No aiogram here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from html import escape
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.i18n import I18n, Translator
+    from bot.services.residents import ResidentService
+    from bot.services.roles import RoleService
+    from bot.services.territories import TerritoryService
+    from storage.models import Resident
+    from storage.state import State
+
+EventKind = Literal["text", "command", "button", "contact", "location", "photo", "document", "other"]
+
+
+@dataclass(frozen=True)
+class Contact:
+    phone: str
+    user_id: int | None
+    first_name: str = ""
+    last_name: str = ""
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: EventKind
+    user_id: int
+    chat_id: int
+    text: str = ""  # message text or caption
+    command: str | None = None  # "start" for "/start vote_5"
+    args: str = ""  # "vote_5"
+    data: str = ""  # button data
+    contact: Contact | None = None
+    location: tuple[float, float] | None = None
+    file_id: str | None = None
+    language_code: str | None = None
+    first_name: str = ""
+
+
+@dataclass(frozen=True)
+class Button:
+    text: str
+    data: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class ReplyButton:
+    text: str
+    request_contact: bool = False
+    request_location: bool = False
+
+
+@dataclass
+class Screen:
+    """One message to show. ``text`` is HTML: anything a person typed must pass through ``esc``."""
+
+    text: str
+    buttons: list[list[Button]] = field(default_factory=list)
+    reply: list[list[ReplyButton]] | None = None  # a reply keyboard (e.g. to share a contact)
+    remove_reply: bool = False
+    notice: str | None = None  # a short pop-up answer to a button press
+
+
+def esc(text: str | None, limit: int = 1000) -> str:
+    """HTML-escape user text for a screen and bound its length."""
+    text = text or ""
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return escape(text, quote=False)
+
+
+@dataclass
+class Services:
+    residents: ResidentService
+    territories: TerritoryService
+    roles: RoleService
+
+
+@dataclass
+class Ctx:
+    """What a flow step sees: the event, the resident, the texts of their language, the services."""
+
+    event: Event
+    i18n: I18n
+    tr: Translator
+    services: Services
+    settings: Settings
+    resident: Resident | None
+    state: State | None
+    screens: list[Screen] = field(default_factory=list)
+
+    @property
+    def lang(self) -> str:
+        return self.tr.lang
+
+    def use_language(self, lang: str) -> None:
+        self.tr = self.i18n(lang)
+
+    def show(self, text: str, buttons: list[list[Button]] | None = None, **kw: object) -> Screen:
+        screen = Screen(text, buttons or [], **kw)  # type: ignore[arg-type]
+        self.screens.append(screen)
+        return screen

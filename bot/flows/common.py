@@ -1,0 +1,36 @@
+"""Pieces every flow uses: navigation buttons and the "please use the buttons" hint."""
+
+from __future__ import annotations
+
+from bot.flows.base import Button, Ctx
+
+BACK = "back"
+CANCEL = "cancel"
+
+
+def nav_row(ctx: Ctx, back: bool = True, cancel: bool = True) -> list[Button]:
+    row = []
+    if back:
+        row.append(Button(ctx.tr._("« Back"), BACK))
+    if cancel:
+        row.append(Button(ctx.tr._("✖ Cancel"), CANCEL))
+    return row
+
+
+def hint_use_buttons(ctx: Ctx) -> None:
+    ctx.show(ctx.tr._("Please choose with the buttons below."))
+
+
+def hint_stale_button(ctx: Ctx) -> None:
+    ctx.show(ctx.tr._("That button is from an earlier step. Here is where we are now:"))
+
+
+def wrong_input(ctx: Ctx) -> None:
+    """A hint fitted to the kind of input that was not expected here."""
+    kind = ctx.event.kind
+    if kind == "button":
+        hint_stale_button(ctx)
+    elif kind in ("text", "command"):
+        hint_use_buttons(ctx)
+    else:
+        ctx.show(ctx.tr._("I can't use that here. Please answer the question below."))

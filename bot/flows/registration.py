@@ -1,0 +1,136 @@
+"""Registration: language → consent to personal data → territory → optional phone → main menu."""
+
+from __future__ import annotations
+
+from bot.flows import deeplinks, menu, territory
+from bot.flows.base import Button, Ctx, ReplyButton
+from bot.flows.common import BACK, nav_row, wrong_input
+from bot.i18n import N_
+from bot.services.residents import NotOwnContact, PhoneTaken
+from storage.state import State
+
+NAME = "registration"
+LANG, CONSENT, TERRITORY, PHONE = "language", "consent", "territory", "phone"
+GREETING = N_("Welcome to Qatysu! Choose a language.")
+
+
+async def enter(ctx: Ctx, payload: str = "") -> None:
+    ctx.state = State(NAME, LANG, {"payload": payload[:64]} if payload else {})
+    await prompt(ctx)
+
+
+async def prompt(ctx: Ctx) -> None:
+    step = ctx.state.step  # type: ignore[union-attr]
+    if step == LANG:
+        kk, ru = ctx.i18n("kk"), ctx.i18n("ru")
+        ctx.show(kk._(GREETING) + "\n" + ru._(GREETING),
+                 [[Button(kk._("Kazakh"), "lang:kk"), Button(ru._("Russian"), "lang:ru")]])
+    elif step == CONSENT:
+        ctx.show(ctx.tr._(
+            "<b>Consent to the processing of personal data</b>\n\n"
+            "To answer you, the akimat keeps your Telegram ID, your language and your settlement; "
+            "if you share it, also your phone number and name. They are used only for your appeals, "
+            "votes and notices, are stored in Kazakhstan and are not passed to anyone else. "
+            "You can see or delete them at any time in Settings.\n\n"
+            "Text version: {version}. Do you agree?", version=ctx.settings.privacy.consent_version),
+            [[Button(ctx.tr._("✅ I agree"), "consent:yes"), Button(ctx.tr._("I do not agree"), "consent:no")],
+             nav_row(ctx)])
+    elif step == TERRITORY:
+        await territory.show(ctx)
+    elif step == PHONE:
+        ctx.show(ctx.tr._(
+            "Share your phone number with the button below. The akimat needs it to answer your complaints "
+            "and requests, and it is needed for voting in the People's Budget. You can skip this now."),
+            reply=phone_keyboard(ctx))
+
+
+def phone_keyboard(ctx: Ctx) -> list[list[ReplyButton]]:
+    return [[ReplyButton(ctx.tr._("📱 Share my number"), request_contact=True)],
+            [ReplyButton(ctx.tr._("Skip")), ReplyButton(ctx.tr._("« Back"))]]
+
+
+async def handle(ctx: Ctx) -> None:
+    st, ev = ctx.state, ctx.event
+    assert st is not None
+    if ev.kind == "button" and ev.data == BACK and st.step in (CONSENT,):
+        st.step = LANG
+        await prompt(ctx)
+        return
+    if st.step == LANG:
+        if ev.kind == "button" and ev.data in ("lang:kk", "lang:ru"):
+            st.data["lang"] = ev.data[5:]
+            ctx.use_language(st.data["lang"])
+            st.step = CONSENT
+        else:
+            wrong_input(ctx)
+        await prompt(ctx)
+    elif st.step == CONSENT:
+        if ev.kind == "button" and ev.data == "consent:yes":
+            ctx.resident = await ctx.services.residents.consent(
+                ev.user_id, ev.chat_id, ctx.lang, ctx.settings.privacy.consent_version)
+            st.step, st.data["node"], st.data["page"] = TERRITORY, None, 0
+        elif ev.kind == "button" and ev.data == "consent:no":
+            ctx.show(ctx.tr._("Without consent the bot cannot keep your appeals or votes. "
+                              "If you change your mind, press «I agree»."))
+        else:
+            wrong_input(ctx)
+        await prompt(ctx)
+    elif st.step == TERRITORY:
+        picked = await territory.handle(ctx)
+        if picked == BACK:
+            st.step = CONSENT
+            await prompt(ctx)
+        elif picked:
+            await ctx.services.residents.set_territory(ev.user_id, picked)
+            chosen = await ctx.services.territories.get(picked)
+            # "back" from the phone step shows the list the settlement was chosen from
+            st.data["node"], st.data["page"] = (chosen.parent_kato if chosen else None), 0
+            st.step = PHONE
+            await prompt(ctx)
+    elif st.step == PHONE:
+        await _phone(ctx)
+
+
+async def _phone(ctx: Ctx) -> None:
+    st, ev, tr = ctx.state, ctx.event, ctx.tr
+    assert st is not None
+    if ev.kind == "contact" and ev.contact is not None:
+        try:
+            name = " ".join(p for p in (ev.contact.first_name, ev.contact.last_name) if p)
+            await ctx.services.residents.verify_phone(ev.user_id, ev.contact.phone, ev.contact.user_id, name)
+        except NotOwnContact:
+            ctx.show(tr._("Please share your own number with the «📱 Share my number» button."),
+                     reply=phone_keyboard(ctx))
+            return
+        except PhoneTaken:
+            ctx.show(tr._("This number is already registered with another account. "
+                          "Registration continues without it; if this is a mistake, please contact the akimat."))
+        except ValueError:
+            ctx.show(tr._("I could not read this number. Please use the «📱 Share my number» button."),
+                     reply=phone_keyboard(ctx))
+            return
+        await finish(ctx)
+    elif ev.kind == "text" and ev.text.strip() == tr._("Skip"):
+        await finish(ctx)
+    elif (ev.kind == "text" and ev.text.strip() == tr._("« Back")) or (ev.kind == "button" and ev.data == BACK):
+        st.step = TERRITORY
+        ctx.show(tr._("Let's choose the settlement again."), remove_reply=True)
+        await prompt(ctx)
+    else:
+        if ev.kind == "text":
+            ctx.show(tr._("Please do not type the number: press «📱 Share my number», so Telegram "
+                          "confirms it is yours. Or press «Skip»."), reply=phone_keyboard(ctx))
+        else:
+            wrong_input(ctx)
+            await prompt(ctx)
+
+
+async def finish(ctx: Ctx) -> None:
+    payload = (ctx.state.data.get("payload") if ctx.state else "") or ""
+    ctx.resident = await ctx.services.residents.complete_registration(ctx.event.user_id)
+    ctx.state = None
+    ctx.show(ctx.tr._("Registration is complete. Thank you!"), remove_reply=True)
+    if payload:
+        await deeplinks.route(ctx, payload)
+    else:
+        await menu.show(ctx)

@@ -1,0 +1,114 @@
+"""Settings: language, territory, notifications, "my data" and "delete my data"."""
+
+from __future__ import annotations
+
+from bot.flows import menu, territory
+from bot.flows.base import Button, Ctx, esc
+from bot.flows.common import BACK, nav_row, wrong_input
+from storage.state import State
+
+NAME = "settings"
+MAIN, LANGUAGE, TERRITORY, DELETE = "main", "language", "territory", "delete"
+
+
+async def enter(ctx: Ctx) -> None:
+    ctx.state = State(NAME, MAIN, {})
+    await prompt(ctx)
+
+
+async def prompt(ctx: Ctx) -> None:
+    st, tr, r = ctx.state, ctx.tr, ctx.resident
+    assert st is not None and r is not None
+    if st.step == MAIN:
+        place = await ctx.services.territories.get(r.territory_kato) if r.territory_kato else None
+        notif = tr._("on") if r.notifications else tr._("off")
+        ctx.show(tr._("<b>Settings</b>\n\nLanguage: {language}\nSettlement: {place}\nNotifications: {notif}",
+                      language=tr._("Kazakh") if ctx.lang == "kk" else tr._("Russian"),
+                      place=esc(place.name(ctx.lang)) if place else "—", notif=notif), [
+            [Button(tr._("🌐 Language"), "s:lang"), Button(tr._("📍 Settlement"), "s:terr")],
+            [Button(tr._("🔕 Turn notifications off") if r.notifications else tr._("🔔 Turn notifications on"),
+                    "s:notif")],
+            [Button(tr._("📄 My data"), "s:data"), Button(tr._("🗑 Delete my data"), "s:del")],
+            [Button(tr._("« Main menu"), BACK)],
+        ])
+    elif st.step == LANGUAGE:
+        ctx.show(tr._("Choose a language."), [
+            [Button(ctx.i18n("kk")._("Kazakh"), "lang:kk"), Button(ctx.i18n("ru")._("Russian"), "lang:ru")],
+            nav_row(ctx, cancel=False)])
+    elif st.step == TERRITORY:
+        await territory.show(ctx)
+    elif st.step == DELETE:
+        ctx.show(tr._("Delete all your personal data? Your phone, name, settlement and settings will be erased "
+                      "and the bot will forget you. This cannot be undone."),
+                 [[Button(tr._("Yes, delete"), "s:del:yes"), Button(tr._("No, keep"), BACK)]])
+
+
+async def handle(ctx: Ctx) -> None:
+    st, ev = ctx.state, ctx.event
+    assert st is not None
+    if ctx.resident is None:  # data deleted meanwhile
+        ctx.state = None
+        return
+    if st.step == TERRITORY:
+        picked = await territory.handle(ctx)
+        if picked == BACK:
+            st.step = MAIN
+            await prompt(ctx)
+        elif picked:
+            ctx.resident = await ctx.services.residents.set_territory(ev.user_id, picked)
+            st.step = MAIN
+            ctx.show(ctx.tr._("Saved."))
+            await prompt(ctx)
+        return
+    if ev.kind != "button":
+        wrong_input(ctx)
+        await prompt(ctx)
+        return
+    if ev.data == BACK:
+        if st.step == MAIN:
+            ctx.state = None
+            await menu.show(ctx)
+            return
+        st.step = MAIN
+    elif st.step == MAIN and ev.data == "s:lang":
+        st.step = LANGUAGE
+    elif st.step == MAIN and ev.data == "s:terr":
+        st.step, st.data["node"], st.data["page"] = TERRITORY, None, 0
+    elif st.step == MAIN and ev.data == "s:notif":
+        ctx.resident = await ctx.services.residents.set_notifications(ev.user_id, not ctx.resident.notifications)
+    elif st.step == MAIN and ev.data == "s:data":
+        ctx.show(await my_data_text(ctx))
+    elif st.step == MAIN and ev.data == "s:del":
+        st.step = DELETE
+    elif st.step == LANGUAGE and ev.data in ("lang:kk", "lang:ru"):
+        ctx.resident = await ctx.services.residents.set_language(ev.user_id, ev.data[5:])
+        ctx.use_language(ev.data[5:])
+        st.step = MAIN
+    elif st.step == DELETE and ev.data == "s:del:yes":
+        await ctx.services.residents.delete_personal_data(ev.user_id)
+        ctx.resident, ctx.state = None, None
+        ctx.show(ctx.tr._("Your data has been deleted. If you want to come back, send /start."))
+        return
+    else:
+        wrong_input(ctx)
+    await prompt(ctx)
+
+
+async def my_data_text(ctx: Ctx) -> str:
+    tr = ctx.tr
+    d = await ctx.services.residents.my_data(ctx.event.user_id)
+    if d is None:
+        return tr._("We keep no data about you.")
+    place = "—"
+    if d.territory_kato:
+        path = await ctx.services.territories.path(d.territory_kato)
+        place = esc(" › ".join(t.name(ctx.lang) for t in path)) + f" ({d.territory_kato})"
+    return tr._(
+        "<b>What we keep about you</b>\n\n"
+        "Telegram ID: {user_id}\nLanguage: {language}\nSettlement: {place}\nName: {name}\nPhone: {phone}\n"
+        "Consent: version {version}, {consent_at}\nNotifications: {notif}\nRegistered: {registered}",
+        user_id=d.user_id, language=tr._("Kazakh") if d.language == "kk" else tr._("Russian"), place=place,
+        name=esc(d.name) or "—", phone=esc(d.phone) or "—", version=esc(d.consent_version) or "—",
+        consent_at=tr.datetime(d.consent_at) if d.consent_at else "—",
+        notif=tr._("on") if d.notifications else tr._("off"),
+        registered=tr.datetime(d.registered_at) if d.registered_at else "—")

@@ -1,0 +1,101 @@
+"""Choosing a territory: down the tree page by page, or by typing part of a name."""
+
+from __future__ import annotations
+
+from bot.flows.base import Button, Ctx, esc
+from bot.flows.common import BACK, nav_row, wrong_input
+
+PAGE = 8
+OPEN, PICK, PAGE_TO = "t:o:", "t:p:", "t:pg:"
+
+
+async def show(ctx: Ctx) -> None:
+    """Show the current level of the tree (state data keys: node, page)."""
+    data = ctx.state.data if ctx.state else {}
+    node, page = data.get("node"), int(data.get("page", 0))
+    children = await ctx.services.territories.children_with_flags(node)
+    pages = max(1, -(-len(children) // PAGE))
+    page = min(max(page, 0), pages - 1)
+    rows: list[list[Button]] = []
+    if node is not None:
+        current = await ctx.services.territories.get(node)
+        if current is not None:
+            rows.append([Button("✅ " + ctx.tr._("Here: {name}", name=current.name(ctx.lang)), PICK + node)])
+    chunk = children[page * PAGE:(page + 1) * PAGE]
+    for i in range(0, len(chunk), 2):
+        rows.append([Button(t.name(ctx.lang) + (" ›" if kids else ""), (OPEN if kids else PICK) + t.kato)
+                     for t, kids in chunk[i:i + 2]])
+    if pages > 1:
+        paging = []
+        if page > 0:
+            paging.append(Button("◀", f"{PAGE_TO}{page - 1}"))
+        paging.append(Button(f"{page + 1}/{pages}", f"{PAGE_TO}{page}"))
+        if page < pages - 1:
+            paging.append(Button("▶", f"{PAGE_TO}{page + 1}"))
+        rows.append(paging)
+    rows.append(nav_row(ctx))
+    if not children and node is None:
+        ctx.show(ctx.tr._("No territories are loaded yet. Please ask the akimat to load them."), rows)
+        return
+    path = await ctx.services.territories.path(node) if node else []
+    where = " › ".join(esc(t.name(ctx.lang)) for t in path)
+    text = ctx.tr._("Where do you live? Choose your settlement or type part of its name.")
+    ctx.show(f"{text}\n\n<b>{where}</b>" if where else text, rows)
+
+
+async def handle(ctx: Ctx) -> str | None:
+    """Handle input at the picker. Return the chosen KATO code, or None after showing the next screen.
+
+    "back" at the top of the tree is left to the caller: it returns "back".
+    """
+    ev, data = ctx.event, ctx.state.data  # type: ignore[union-attr]
+    if ev.kind == "button" and ev.data == BACK:
+        if data.get("node") is None:
+            return BACK
+        node = await ctx.services.territories.get(data["node"])
+        data["node"], data["page"] = (node.parent_kato if node else None), 0
+        await show(ctx)
+        return None
+    if ev.kind == "button" and ev.data.startswith((OPEN, PICK)):
+        kato = ev.data.split(":", 2)[2]
+        if await ctx.services.territories.get(kato) is None:
+            wrong_input(ctx)
+            await show(ctx)
+            return None
+        if ev.data.startswith(PICK):
+            return kato
+        data["node"], data["page"] = kato, 0
+        await show(ctx)
+        return None
+    if ev.kind == "button" and ev.data.startswith(PAGE_TO) and ev.data[len(PAGE_TO):].isdigit():
+        data["page"] = int(ev.data[len(PAGE_TO):])
+        await show(ctx)
+        return None
+    if ev.kind == "text":
+        await _search(ctx, ev.text)
+        return None
+    wrong_input(ctx)
+    await show(ctx)
+    return None
+
+
+async def _search(ctx: Ctx, query: str) -> None:
+    limit = ctx.settings.limits.search_query_max
+    query = " ".join(query.split())
+    if len(query) < 2:
+        ctx.show(ctx.tr._("Please type at least two letters of the name."))
+        await show(ctx)
+        return
+    found = await ctx.services.territories.search(query[:limit])
+    if not found:
+        ctx.show(ctx.tr._("Nothing found for «{query}». Check the spelling or choose from the list.",
+                          query=esc(query, limit)))
+        await show(ctx)
+        return
+    rows = []
+    for t in found:
+        path = await ctx.services.territories.path(t.kato)
+        label = " › ".join(p.name(ctx.lang) for p in path[-2:])
+        rows.append([Button(label, PICK + t.kato)])
+    rows.append(nav_row(ctx))
+    ctx.show(ctx.tr._("Found for «{query}». Choose yours:", query=esc(query, limit)), rows)

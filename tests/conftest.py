@@ -1,0 +1,67 @@
+"""Fixtures: a fresh database per test (temporary SQLite file, or PostgreSQL when
+QATYSU_TEST_DATABASE_URL is set) and the app built by bot/app.py with a recording Telegram session."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.app import App, build_app
+from bot.config import Settings
+from storage.db import make_engine
+from tests.support.telegram import RecordingSession, Telegram
+
+DATA = Path(__file__).parent / "data"
+PG_URL = os.environ.get("QATYSU_TEST_DATABASE_URL")
+ADMIN, OPERATOR, SECRETARY = 900001, 900002, 900003
+
+
+async def _reset_postgres(url: str) -> None:
+    engine = make_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@pytest.fixture
+async def database_url(tmp_path: Path) -> AsyncIterator[str]:
+    if PG_URL:
+        await _reset_postgres(PG_URL)
+        yield PG_URL
+    else:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'qatysu.db'}"
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        telegram={"token": "123456:TEST-TOKEN-never-shown", "api_base": "http://127.0.0.1:9"},
+        database={"url": database_url},
+        roles={"admins": [ADMIN], "operators": [OPERATOR], "secretaries": [SECRETARY]},
+        privacy={"phone_hash_key": "test-key"},
+    )
+
+
+async def make_app(settings: Settings, territories: bool = True) -> tuple[App, RecordingSession]:
+    session = RecordingSession()
+    app = await build_app(settings, session=session)
+    if territories:
+        await app.services.territories.import_csv(DATA / "territories.csv")
+    return app, session
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[App]:
+    app, _ = await make_app(settings)
+    yield app
+    await app.close()
+
+
+@pytest.fixture
+def tg(app: App) -> Telegram:
+    return Telegram(app, app.bot.session)  # type: ignore[arg-type]

@@ -1,0 +1,230 @@
+"""A recording bot session that answers like Telegram, and helpers that feed updates to the dispatcher.
+
+Unknown methods fail the test, as do texts Telegram would refuse (bad HTML, too long, empty) and
+callback data over 64 bytes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.session.base import BaseSession
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.methods import TelegramMethod
+from aiogram.types import Update
+
+from tests.support.htmlcheck import EntityError, check_html
+
+BOT_ID = 7000000001
+TRUE_METHODS = {"answerCallbackQuery", "setMyCommands", "deleteMyCommands", "deleteWebhook", "sendChatAction",
+                "deleteMessage"}
+
+
+class UnknownMethod(AssertionError):
+    pass
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    result: Any = None
+
+
+@dataclass
+class Sent:
+    """A message the bot sent or edited, as a resident would see it."""
+
+    chat_id: int
+    message_id: int
+    text: str
+    markup: dict[str, Any] | None
+
+    @property
+    def buttons(self) -> list[dict[str, Any]]:
+        m = self.markup or {}
+        return [b for row in m.get("inline_keyboard", []) for b in row]
+
+    @property
+    def reply_buttons(self) -> list[dict[str, Any]]:
+        m = self.markup or {}
+        return [b for row in m.get("keyboard", []) for b in row]
+
+    def data_of(self, label_part: str) -> str:
+        for b in self.buttons:
+            if label_part in b["text"]:
+                return b["callback_data"]
+        raise AssertionError(f"no button with {label_part!r} in {[b['text'] for b in self.buttons]}")
+
+
+class RecordingSession(BaseSession):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[Call] = []
+        self.messages: dict[tuple[int, int], Sent] = {}
+        self._ids = itertools.count(1000)
+
+    async def close(self) -> None:
+        pass
+
+    async def stream_content(self, *a, **kw):  # pragma: no cover - not used by the bot yet
+        raise UnknownMethod("stream_content")
+        yield b""
+
+    async def make_request(self, bot: Bot, method: TelegramMethod, timeout: int | None = None):  # noqa: ASYNC109
+        name = method.__api_method__
+        params = {k: v for k, v in ((k, self.prepare_value(v, bot=bot, files={}, _dumps_json=False))
+                                    for k, v in method.model_dump(warnings=False).items()) if v is not None}
+        call = Call(name, params)
+        self.calls.append(call)
+        result = self._answer(name, params)
+        call.result = result
+        response = self.check_response(bot, method, 200, json.dumps({"ok": True, "result": result}))
+        return response.result
+
+    def _bad(self, method: TelegramMethod | None, text: str) -> TelegramBadRequest:
+        return TelegramBadRequest(method=method, message=f"Bad Request: {text}")  # type: ignore[arg-type]
+
+    def _check_text(self, params: dict[str, Any]) -> None:
+        text = params.get("text", "")
+        length = len(text)
+        if params.get("parse_mode") == "HTML":
+            try:
+                length = check_html(text)
+            except EntityError as exc:
+                raise self._bad(None, f"can't parse entities: {exc}") from exc
+        if not text.strip():
+            raise self._bad(None, "message text is empty")
+        if length > 4096:
+            raise self._bad(None, "message is too long")
+        markup = params.get("reply_markup") or {}
+        for row in markup.get("inline_keyboard", []):
+            for b in row:
+                data = b.get("callback_data")
+                if data is not None and not 1 <= len(data.encode()) <= 64:
+                    raise self._bad(None, "BUTTON_DATA_INVALID")
+
+    def _answer(self, name: str, p: dict[str, Any]) -> Any:
+        if name in TRUE_METHODS:
+            return True
+        if name == "getMe":
+            return {"id": BOT_ID, "is_bot": True, "first_name": "Qatysu", "username": "qatysu_test_bot"}
+        if name == "sendMessage":
+            self._check_text(p)
+            chat_id = int(p["chat_id"])
+            sent = Sent(chat_id, next(self._ids), p["text"], p.get("reply_markup"))
+            self.messages[(chat_id, sent.message_id)] = sent
+            return self._message_json(sent)
+        if name == "editMessageText":
+            self._check_text(p)
+            key = (int(p["chat_id"]), int(p["message_id"]))
+            old = self.messages.get(key)
+            if old is None:
+                raise self._bad(None, "message to edit not found")
+            if old.text == p["text"] and old.markup == p.get("reply_markup"):
+                raise self._bad(None, "message is not modified")
+            old.text, old.markup = p["text"], p.get("reply_markup")
+            return self._message_json(old)
+        raise UnknownMethod(f"the recording session does not know {name}")
+
+    @staticmethod
+    def _message_json(sent: Sent) -> dict[str, Any]:
+        chat_type = "private" if sent.chat_id > 0 else "supergroup"
+        out: dict[str, Any] = {"message_id": sent.message_id, "date": int(time.time()), "text": sent.text,
+                               "chat": {"id": sent.chat_id, "type": chat_type},
+                               "from": {"id": BOT_ID, "is_bot": True, "first_name": "Qatysu"}}
+        if sent.markup and "inline_keyboard" in sent.markup:
+            out["reply_markup"] = sent.markup
+        return out
+
+
+@dataclass
+class Person:
+    id: int
+    language_code: str | None = "kk"
+    first_name: str = "Айгүл"
+
+    def as_user(self) -> dict[str, Any]:
+        u = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+        if self.language_code:
+            u["language_code"] = self.language_code
+        return u
+
+
+@dataclass
+class Telegram:
+    """Feeds updates into the app's real dispatcher and shows what came back."""
+
+    app: Any
+    session: RecordingSession
+    _update_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _msg_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    async def feed(self, update: dict[str, Any]) -> list[Sent]:
+        before = len(self.session.calls)
+        update = {"update_id": next(self._update_ids), **update}
+        await self.app.dp.feed_update(self.app.bot, Update.model_validate(update, context={"bot": self.app.bot}))
+        out = []
+        for c in self.session.calls[before:]:
+            if c.method in ("sendMessage", "editMessageText") and isinstance(c.result, dict):
+                out.append(self.session.messages[(c.result["chat"]["id"], c.result["message_id"])])
+        return out
+
+    def _message(self, who: Person, chat_id: int | None = None, **content: Any) -> dict[str, Any]:
+        chat = {"id": chat_id or who.id, "type": "private" if (chat_id or who.id) > 0 else "supergroup"}
+        if chat["type"] == "private":
+            chat["first_name"] = who.first_name
+        return {"message_id": next(self._msg_ids), "date": int(time.time()), "chat": chat, "from": who.as_user(),
+                **content}
+
+    async def text(self, who: Person, text: str, chat_id: int | None = None) -> list[Sent]:
+        content: dict[str, Any] = {"text": text}
+        if text.startswith("/"):
+            content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        return await self.feed({"message": self._message(who, chat_id, **content)})
+
+    async def edited(self, who: Person, text: str) -> list[Sent]:
+        msg = self._message(who, text=text)
+        msg["edit_date"] = int(time.time())
+        return await self.feed({"edited_message": msg})
+
+    async def contact(self, who: Person, phone: str, owner_id: int | None) -> list[Sent]:
+        c: dict[str, Any] = {"phone_number": phone, "first_name": who.first_name}
+        if owner_id is not None:
+            c["user_id"] = owner_id
+        return await self.feed({"message": self._message(who, contact=c)})
+
+    async def send(self, who: Person, **content: Any) -> list[Sent]:
+        return await self.feed({"message": self._message(who, **content)})
+
+    async def press(self, who: Person, data: str, on: Sent | None = None) -> list[Sent]:
+        on = on or self.last(who.id)
+        cb = {"id": str(next(self._update_ids)), "from": who.as_user(), "chat_instance": "ci", "data": data,
+              "message": {"message_id": on.message_id, "date": int(time.time()),
+                          "chat": {"id": on.chat_id, "type": "private" if on.chat_id > 0 else "supergroup"},
+                          "text": on.text}}
+        return await self.feed({"callback_query": cb})
+
+    async def click(self, who: Person, label_part: str, exact: bool = False) -> list[Sent]:
+        """Press the inline button whose label contains ``label_part`` on the newest message that has it."""
+        for sent in reversed(self.chat(who.id)):
+            for b in sent.buttons:
+                if (b["text"] == label_part) if exact else (label_part in b["text"]):
+                    return await self.press(who, b["callback_data"], sent)
+        raise AssertionError(f"no button {label_part!r} in chat {who.id}")
+
+    def chat(self, chat_id: int) -> list[Sent]:
+        return [m for (c, _), m in sorted(self.session.messages.items(), key=lambda kv: kv[0][1]) if c == chat_id]
+
+    def last(self, chat_id: int) -> Sent:
+        msgs = self.chat(chat_id)
+        assert msgs, f"the bot has not written to {chat_id}"
+        return msgs[-1]
+
+    def methods(self) -> list[str]:
+        return [c.method for c in self.session.calls]
