@@ -98,4 +98,6 @@ async def _search(ctx: Ctx, query: str) -> None:
         label = " › ".join(p.name(ctx.lang) for p in path[-2:])
         rows.append([Button(label, PICK + t.kato)])
     rows.append(nav_row(ctx))
-    ctx.show(ctx.tr._("Found for «{query}». Choose yours:", query=esc(query, limit)), rows)
+    ctx.show(ctx.tr.ngettext("Found {n} place for «{query}». Choose yours:",
+                             "Found {n} places for «{query}». Choose yours:",
+                             len(found), query=esc(query, limit)), rows)

@@ -1,0 +1,57 @@
+"""Migrations produce exactly the models' schema; the state store and unique phone survive races."""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from bot.app import App
+from storage.db import make_engine
+from storage.migrate import upgrade
+from storage.models import Base
+from storage.state import State, StateStore
+
+
+async def test_migrations_match_models(database_url: str) -> None:
+    engine = make_engine(database_url)
+    await upgrade(engine)
+
+    def diff(conn):
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        return compare_metadata(ctx, Base.metadata)
+
+    async with engine.connect() as conn:
+        assert await conn.run_sync(diff) == []
+        await upgrade(engine)  # running it again is harmless
+    await engine.dispose()
+
+
+async def test_state_store_round_trip(app: App) -> None:
+    store = StateStore(app.sessions)
+    assert await store.get(1) is None
+    await store.set(1, State("registration", "territory", {"node": "114000000", "text": "Көктал <b>"}))
+    got = await store.get(1)
+    assert got == State("registration", "territory", {"node": "114000000", "text": "Көктал <b>"})
+    await store.clear(1)
+    assert await store.get(1) is None
+
+
+async def test_two_accounts_racing_for_one_phone_get_it_once(app: App) -> None:
+    residents = app.services.residents
+    ids = list(range(1001, 1011))
+    for uid in ids:
+        await residents.consent(uid, uid, "kk", "v1")
+
+    async def claim(uid: int) -> bool:
+        try:
+            await residents.verify_phone(uid, "+7 777 000 11 22", uid)
+            return True
+        except Exception:  # noqa: BLE001 - PhoneTaken, or a lock timeout on SQLite
+            return False
+
+    results = await asyncio.gather(*(claim(uid) for uid in ids))
+    assert sum(results) == 1
+    owners = [uid for uid in ids if (await residents.get(uid)).phone]
+    assert len(owners) == 1
