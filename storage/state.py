@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import ConversationState
@@ -29,6 +30,12 @@ class StateStore:
             return None if row is None else State(row.flow, row.step, dict(row.data or {}))
 
     async def set(self, chat_id: int, state: State) -> None:
+        try:
+            await self._write(chat_id, state)
+        except IntegrityError:  # another worker inserted the row first: now it is an update
+            await self._write(chat_id, state)
+
+    async def _write(self, chat_id: int, state: State) -> None:
         async with self._sessions() as s, s.begin():
             row = await s.get(ConversationState, (self._channel, chat_id))
             if row is None:
