@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from bot.flows import deeplinks, menu, territory
-from bot.flows.base import Button, Ctx, ReplyButton
+from bot.flows import deeplinks, menu, phone, territory
+from bot.flows.base import Button, Ctx
 from bot.flows.common import BACK, nav_row, wrong_input
 from bot.i18n import N_
-from bot.services.residents import NotOwnContact, PhoneTaken
 from storage.state import State
 
 NAME = "registration"
@@ -41,12 +40,7 @@ async def prompt(ctx: Ctx) -> None:
         ctx.show(ctx.tr._(
             "Share your phone number with the button below. The akimat needs it to answer your complaints "
             "and requests, and it is needed for voting in the People's Budget. You can skip this now."),
-            reply=phone_keyboard(ctx))
-
-
-def phone_keyboard(ctx: Ctx) -> list[list[ReplyButton]]:
-    return [[ReplyButton(ctx.tr._("📱 Share my number"), request_contact=True)],
-            [ReplyButton(ctx.tr._("Skip")), ReplyButton(ctx.tr._("« Back"))]]
+            reply=phone.keyboard(ctx))
 
 
 async def handle(ctx: Ctx) -> None:
@@ -95,34 +89,20 @@ async def _phone(ctx: Ctx) -> None:
     st, ev, tr = ctx.state, ctx.event, ctx.tr
     assert st is not None
     if ev.kind == "contact" and ev.contact is not None:
-        try:
-            name = " ".join(p for p in (ev.contact.first_name, ev.contact.last_name) if p)
-            await ctx.services.residents.verify_phone(ev.user_id, ev.contact.phone, ev.contact.user_id, name)
-        except NotOwnContact:
-            ctx.show(tr._("Please share your own number with the «📱 Share my number» button."),
-                     reply=phone_keyboard(ctx))
-            return
-        except PhoneTaken:
-            ctx.show(tr._("This number is already registered with another account. "
-                          "Registration continues without it; if this is a mistake, please contact the akimat."))
-        except ValueError:
-            ctx.show(tr._("I could not read this number. Please use the «📱 Share my number» button."),
-                     reply=phone_keyboard(ctx))
-            return
-        await finish(ctx)
+        if await phone.accept_contact(ctx) != phone.RETRY:  # taken by another account: go on without it
+            await finish(ctx)
     elif ev.kind == "text" and ev.text.strip() == tr._("Skip"):
         await finish(ctx)
-    elif (ev.kind == "text" and ev.text.strip() == tr._("« Back")) or (ev.kind == "button" and ev.data == BACK):
+    elif phone.is_back(ctx):
         st.step = TERRITORY
         ctx.show(tr._("Let's choose the settlement again."), remove_reply=True)
         await prompt(ctx)
+    elif ev.kind == "text":
+        ctx.show(tr._("Please do not type the number: press «📱 Share my number», so Telegram "
+                      "confirms it is yours. Or press «Skip»."), reply=phone.keyboard(ctx))
     else:
-        if ev.kind == "text":
-            ctx.show(tr._("Please do not type the number: press «📱 Share my number», so Telegram "
-                          "confirms it is yours. Or press «Skip»."), reply=phone_keyboard(ctx))
-        else:
-            wrong_input(ctx)
-            await prompt(ctx)
+        wrong_input(ctx)
+        await prompt(ctx)
 
 
 async def finish(ctx: Ctx) -> None:

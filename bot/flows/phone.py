@@ -1,0 +1,42 @@
+"""Sharing one's own phone with Telegram's contact button: used by registration and by appeals."""
+
+from __future__ import annotations
+
+from bot.flows.base import Ctx, ReplyButton
+from bot.services.residents import NotOwnContact, PhoneTaken
+
+
+def keyboard(ctx: Ctx, skip: bool = True) -> list[list[ReplyButton]]:
+    row = [ReplyButton(ctx.tr._("Skip"))] if skip else []
+    return [[ReplyButton(ctx.tr._("📱 Share my number"), request_contact=True)],
+            row + [ReplyButton(ctx.tr._("« Back"))]]
+
+
+VERIFIED, TAKEN, RETRY = "verified", "taken", "retry"
+
+
+async def accept_contact(ctx: Ctx, skip: bool = True) -> str:
+    """Verify the shared contact: VERIFIED; TAKEN by another account (said so); RETRY (a hint was shown)."""
+    ev, tr = ctx.event, ctx.tr
+    assert ev.contact is not None
+    try:
+        name = " ".join(p for p in (ev.contact.first_name, ev.contact.last_name) if p)
+        ctx.resident = await ctx.services.residents.verify_phone(ev.user_id, ev.contact.phone, ev.contact.user_id,
+                                                                 name)
+        return VERIFIED
+    except NotOwnContact:
+        ctx.show(tr._("Please share your own number with the «📱 Share my number» button."),
+                 reply=keyboard(ctx, skip))
+    except PhoneTaken:
+        ctx.show(tr._("This number is already registered with another account. "
+                      "Registration continues without it; if this is a mistake, please contact the akimat."))
+        return TAKEN
+    except ValueError:
+        ctx.show(tr._("I could not read this number. Please use the «📱 Share my number» button."),
+                 reply=keyboard(ctx, skip))
+    return RETRY
+
+
+def is_back(ctx: Ctx) -> bool:
+    ev = ctx.event
+    return (ev.kind == "text" and ev.text.strip() == ctx.tr._("« Back")) or (ev.kind == "button" and ev.data == "back")
