@@ -22,6 +22,8 @@ from bot.flows.engine import Conversations
 from bot.handlers import errors, private
 from bot.i18n import I18n
 from bot.middlewares import ChatSerializer
+from bot.services.appeals import AppealService
+from bot.services.calendar import WorkCalendar
 from bot.services.residents import ResidentService
 from bot.services.roles import Role, RoleService
 from bot.services.secrets import get_or_create_secret
@@ -73,8 +75,12 @@ async def build_app(settings: Settings, session: BaseSession | None = None, *, m
     configured_key = settings.privacy.phone_hash_key
     key = configured_key.get_secret_value() if configured_key else await get_or_create_secret(sessions, "phone_hash")
     roles = make_role_service(settings, sessions)
+    a = settings.appeals
+    calendar = WorkCalendar(settings.locale.timezone, a.extra_days_off, a.extra_working_days, a.work_start, a.work_end)
+    appeals = AppealService(sessions, calendar, answer_days=a.answer_days, forward_days=a.forward_days,
+                            max_extension_months=a.max_extension_months, repeat_window_days=a.repeat_window_days)
     services = Services(residents=ResidentService(sessions, key.encode()), territories=TerritoryService(sessions),
-                        roles=roles)
+                        roles=roles, appeals=appeals)
     conversations = Conversations(services, settings, i18n, StateStore(sessions))
     bot = make_bot(settings, session)
     dp = Dispatcher()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date, time
 from pathlib import Path
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
@@ -60,6 +61,25 @@ class LimitsSettings(BaseModel):
     text_max: int = 4000
 
 
+class AppealsSettings(BaseModel):
+    answer_days: int = Field(15, ge=1)
+    forward_days: int = Field(3, ge=1)
+    max_extension_months: int = Field(2, ge=0)
+    repeat_window_days: int = Field(30, ge=0)
+    work_start: time = time(9, 0)
+    work_end: time = time(18, 0)
+    extra_days_off: list[date] = Field(default_factory=list)
+    extra_working_days: list[date] = Field(default_factory=list)
+    digest_time: time = time(9, 0)
+
+
+class DeliverySettings(BaseModel):
+    overall_per_second: float = Field(25, gt=0)
+    private_per_second: float = Field(1, gt=0)
+    group_per_minute: float = Field(20, gt=0)
+    max_attempts: int = Field(5, ge=1)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="QATYSU_", env_nested_delimiter="__", extra="ignore", toml_file=None
@@ -71,6 +91,8 @@ class Settings(BaseSettings):
     locale: LocaleSettings = Field(default_factory=LocaleSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
+    appeals: AppealsSettings = Field(default_factory=AppealsSettings)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
 
     @classmethod
     def settings_customise_sources(

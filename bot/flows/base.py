@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from bot.config import Settings
     from bot.i18n import I18n, Translator
+    from bot.services.appeals import AppealService
     from bot.services.residents import ResidentService
     from bot.services.roles import RoleService
     from bot.services.territories import TerritoryService
@@ -80,6 +81,7 @@ class Services:
     residents: ResidentService
     territories: TerritoryService
     roles: RoleService
+    appeals: AppealService
 
 
 @dataclass

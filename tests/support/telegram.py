@@ -14,7 +14,7 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram.client.session.base import BaseSession
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
 from aiogram.methods import TelegramMethod
 from aiogram.types import Update
 
@@ -68,6 +68,8 @@ class RecordingSession(BaseSession):
         self.calls: list[Call] = []
         self.messages: dict[tuple[int, int], Sent] = {}
         self._ids = itertools.count(1000)
+        self.blocked: set[int] = set()  # chats whose person blocked the bot: 403
+        self.retry_after: list[int] = []  # the next sends answer 429 with these retry_after values
 
     async def close(self) -> None:
         pass
@@ -82,6 +84,10 @@ class RecordingSession(BaseSession):
                                     for k, v in method.model_dump(warnings=False).items()) if v is not None}
         call = Call(name, params)
         self.calls.append(call)
+        if name.startswith("send") and self.retry_after:
+            raise TelegramRetryAfter(method=method, message="Too Many Requests", retry_after=self.retry_after.pop(0))
+        if name.startswith("send") and int(params.get("chat_id", 0)) in self.blocked:
+            raise TelegramForbiddenError(method=method, message="Forbidden: bot was blocked by the user")
         result = self._answer(name, params)
         call.result = result
         response = self.check_response(bot, method, 200, json.dumps({"ok": True, "result": result}))

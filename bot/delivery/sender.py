@@ -1,0 +1,108 @@
+"""The outbox sender: claims rows, keeps Telegram's limits, obeys retry_after, notes blocked people."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from pathlib import Path
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import FSInputFile, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from bot.delivery.ratelimit import RateLimiter
+from bot.services.outbox import Claimed, OutboxService
+
+log = logging.getLogger("qatysu.delivery")
+
+
+def _markup(payload: dict) -> InlineKeyboardMarkup | None:
+    rows = payload.get("buttons") or []
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(inline_keyboard=[
+        [InlineKeyboardButton(text=b["text"], callback_data=b.get("data"), url=b.get("url")) for b in row]
+        for row in rows])
+
+
+async def deliver(bot: Bot, chat_id: int, payload: dict) -> Message:
+    """Send one outbox payload: text, or a photo/document with the text as caption."""
+    kw = dict(reply_markup=_markup(payload), message_thread_id=payload.get("thread_id"))
+    if payload.get("photo"):
+        return await bot.send_photo(chat_id, payload["photo"], caption=payload.get("text"), **kw)
+    if payload.get("document_path"):
+        doc = FSInputFile(Path(payload["document_path"]), filename=payload.get("filename"))
+        return await bot.send_document(chat_id, doc, caption=payload.get("text"), **kw)
+    if payload.get("document"):
+        return await bot.send_document(chat_id, payload["document"], caption=payload.get("text"), **kw)
+    return await bot.send_message(chat_id, payload["text"], **kw)
+
+
+class OutboxSender:
+    def __init__(self, bot: Bot, outbox: OutboxService, limiter: RateLimiter, *, batch: int = 100,
+                 concurrency: int = 8, idle_seconds: float = 0.5, retry_seconds: float = 5) -> None:
+        self.bot, self.outbox, self.limiter = bot, outbox, limiter
+        self.batch, self.concurrency, self.idle, self.retry_seconds = batch, concurrency, idle_seconds, retry_seconds
+        self.worker = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.wake = asyncio.Event()
+
+    async def send_one(self, row: Claimed) -> None:
+        await self.limiter.wait(row.chat_id)
+        try:
+            msg = await deliver(self.bot, row.chat_id, row.payload)
+        except TelegramRetryAfter as exc:
+            self.limiter.pause(exc.retry_after)
+            await self.outbox.retry(row, exc.retry_after, f"429 retry after {exc.retry_after}", count_attempt=False)
+        except TelegramForbiddenError:
+            await self.outbox.blocked(row)
+        except (TelegramNetworkError, TelegramServerError) as exc:
+            await self.outbox.retry(row, self.retry_seconds * row.attempts, str(exc))
+        except TelegramBadRequest as exc:
+            log.warning("outbox row %s to chat %s refused: %s", row.id, row.chat_id, exc)
+            await self.outbox.failed(row.id, str(exc))
+        except Exception as exc:  # noqa: BLE001 - keep the sender alive; the row is retried a bounded number of times
+            log.exception("outbox row %s failed", row.id)
+            await self.outbox.retry(row, self.retry_seconds * row.attempts, repr(exc))
+        else:
+            await self.outbox.sent(row.id, msg.message_id)
+
+    async def run_once(self) -> int:
+        """Claim one batch and send it; returns how many rows were taken."""
+        rows = await self.outbox.claim(self.batch, self.worker)
+        if not rows:
+            return 0
+        queue: asyncio.Queue[Claimed] = asyncio.Queue()
+        for r in rows:
+            queue.put_nowait(r)
+
+        async def worker() -> None:
+            while not queue.empty():
+                await self.send_one(queue.get_nowait())
+
+        await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(rows)))))
+        return len(rows)
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        recovered = await self.outbox.recover_after_crash()
+        if recovered:
+            log.warning("%s outbox rows were in flight at the last stop; marked unknown, not resent", recovered)
+        while not stop.is_set():
+            try:
+                taken = await self.run_once()
+            except Exception:  # noqa: BLE001 - a database hiccup must not stop delivery for good
+                log.exception("outbox sender cycle failed")
+                taken = 0
+            if not taken:
+                self.wake.clear()
+                try:
+                    await asyncio.wait_for(self.wake.wait(), self.idle)
+                except TimeoutError:
+                    pass

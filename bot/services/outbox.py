@@ -1,0 +1,156 @@
+"""The outbox: every message the bot sends on its own initiative is a row first, claimed before sending.
+
+One row per recipient and message, under a unique key, so enqueuing twice sends once. Rows are claimed
+atomically (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite serialises writers), so two senders never take
+the same row. A row left "sending" by a crash is marked "unknown", never resent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import IntEnum
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.models import OutboxMessage, Resident, utcnow
+
+PENDING, SENDING, SENT, BLOCKED, FAILED, UNKNOWN, CANCELLED = (
+    "pending", "sending", "sent", "blocked", "failed", "unknown", "cancelled")
+
+
+class Priority(IntEnum):
+    """Lower goes first: notices about a resident's own business before mass broadcasts."""
+
+    NOTICE = 10
+    REMINDER = 20
+    BROADCAST = 30
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    key: str
+    chat_id: int
+    payload: dict[str, Any]
+    priority: int = Priority.NOTICE
+    resident_id: int | None = None
+    broadcast_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    chat_id: int
+    payload: dict[str, Any]
+    attempts: int
+    resident_id: int | None
+    broadcast_id: int | None
+
+
+class OutboxService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime] = utcnow,
+                 max_attempts: int = 5) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self.max_attempts = max_attempts
+
+    async def enqueue(self, items: Iterable[Outgoing], session: AsyncSession | None = None) -> int:
+        """Add rows; keys already present are left alone. Returns how many were new."""
+        rows = [dict(key=i.key, chat_id=i.chat_id, payload=i.payload, priority=int(i.priority),
+                     resident_id=i.resident_id, broadcast_id=i.broadcast_id, state=PENDING, attempts=0,
+                     not_before=self._clock(), created_at=self._clock()) for i in items]
+        if not rows:
+            return 0
+        if session is not None:
+            return await self._insert(session, rows)
+        async with self._sessions() as s, s.begin():
+            return await self._insert(s, rows)
+
+    async def _insert(self, s: AsyncSession, rows: list[dict[str, Any]]) -> int:
+        dialect = s.bind.dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        total = 0
+        for start in range(0, len(rows), 500):
+            stmt = insert(OutboxMessage).values(rows[start:start + 500]).on_conflict_do_nothing(
+                index_elements=["key"])
+            res = await s.execute(stmt)
+            total += max(res.rowcount or 0, 0)
+        return total
+
+    async def claim(self, limit: int, worker: str) -> list[Claimed]:
+        now = self._clock()
+        ready = (select(OutboxMessage.id)
+                 .where(OutboxMessage.state == PENDING, OutboxMessage.not_before <= now)
+                 .order_by(OutboxMessage.priority, OutboxMessage.id).limit(limit)
+                 .with_for_update(skip_locked=True))
+        async with self._sessions() as s, s.begin():
+            res = await s.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ready.scalar_subquery()), OutboxMessage.state == PENDING)
+                .values(state=SENDING, claimed_at=now, claimed_by=worker[:64],
+                        attempts=OutboxMessage.attempts + 1)
+                .returning(OutboxMessage.id, OutboxMessage.chat_id, OutboxMessage.payload, OutboxMessage.attempts,
+                           OutboxMessage.resident_id, OutboxMessage.broadcast_id, OutboxMessage.priority)
+                .execution_options(synchronize_session=False))
+            rows = sorted(res.all(), key=lambda r: (r.priority, r.id))
+        return [Claimed(r.id, r.chat_id, r.payload, r.attempts, r.resident_id, r.broadcast_id) for r in rows]
+
+    async def _finish(self, row_id: int, **values: Any) -> None:
+        async with self._sessions() as s, s.begin():
+            await s.execute(update(OutboxMessage).where(OutboxMessage.id == row_id, OutboxMessage.state == SENDING)
+                            .values(**values))
+
+    async def sent(self, row_id: int, message_id: int | None) -> None:
+        await self._finish(row_id, state=SENT, sent_at=self._clock(), telegram_message_id=message_id, error=None)
+
+    async def retry(self, row: Claimed, after_seconds: float, error: str, count_attempt: bool = True) -> None:
+        """Put the row back for later; past max_attempts it fails. A 429 does not count as an attempt."""
+        if count_attempt and row.attempts >= self.max_attempts:
+            await self._finish(row.id, state=FAILED, error=error[:300])
+            return
+        await self._finish(row.id, state=PENDING, error=error[:300],
+                           not_before=self._clock() + timedelta(seconds=after_seconds),
+                           attempts=row.attempts if count_attempt else row.attempts - 1)
+
+    async def failed(self, row_id: int, error: str) -> None:
+        await self._finish(row_id, state=FAILED, error=error[:300])
+
+    async def blocked(self, row: Claimed) -> None:
+        """The person blocked the bot: mark the row and the resident, and skip their other pending rows."""
+        async with self._sessions() as s, s.begin():
+            await s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id)
+                            .values(state=BLOCKED, error="blocked by the user"))
+            await s.execute(update(OutboxMessage)
+                            .where(OutboxMessage.chat_id == row.chat_id, OutboxMessage.state == PENDING)
+                            .values(state=BLOCKED, error="blocked by the user"))
+            await s.execute(update(Resident).where(Resident.chat_id == row.chat_id).values(reachable=False))
+
+    async def recover_after_crash(self) -> int:
+        """Rows claimed but never finished were in flight at a crash: report them as unknown, never resend."""
+        async with self._sessions() as s, s.begin():
+            res = await s.execute(update(OutboxMessage).where(OutboxMessage.state == SENDING)
+                                  .values(state=UNKNOWN, error="in flight when the sender stopped"))
+            return res.rowcount or 0
+
+    async def cancel_broadcast(self, broadcast_id: int) -> int:
+        async with self._sessions() as s, s.begin():
+            res = await s.execute(update(OutboxMessage)
+                                  .where(OutboxMessage.broadcast_id == broadcast_id, OutboxMessage.state == PENDING)
+                                  .values(state=CANCELLED))
+            return res.rowcount or 0
+
+    async def counts(self, broadcast_id: int | None = None) -> dict[str, int]:
+        q = select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)
+        if broadcast_id is not None:
+            q = q.where(OutboxMessage.broadcast_id == broadcast_id)
+        async with self._sessions() as s:
+            return {state: n for state, n in (await s.execute(q)).all()}
+
+    async def pending_exists(self) -> bool:
+        async with self._sessions() as s:
+            return (await s.scalar(select(OutboxMessage.id).where(OutboxMessage.state == PENDING).limit(1))) is not None

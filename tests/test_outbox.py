@@ -1,0 +1,114 @@
+"""The outbox: written before sent, one row per key, claimed once, limits and failures handled."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import select
+
+from bot.app import App
+from bot.delivery.ratelimit import RateLimiter
+from bot.delivery.sender import OutboxSender
+from bot.services.outbox import Outgoing, OutboxService, Priority
+from storage.models import OutboxMessage
+
+
+def service(app: App) -> OutboxService:
+    return OutboxService(app.sessions, max_attempts=3)
+
+
+def sender(app: App, outbox: OutboxService) -> OutboxSender:
+    return OutboxSender(app.bot, outbox, RateLimiter(1000, 1000, 1000), retry_seconds=0)
+
+
+async def states(app: App) -> dict[str, str]:
+    async with app.sessions() as s:
+        return {r.key: r.state for r in await s.scalars(select(OutboxMessage))}
+
+
+async def test_enqueue_is_idempotent_and_sends_once(app: App) -> None:
+    outbox = service(app)
+    items = [Outgoing(f"notice:{i}", 100 + i, {"text": f"Хабар <b>{i}</b>"}) for i in range(5)]
+    assert await outbox.enqueue(items) == 5
+    assert await outbox.enqueue(items) == 0
+    s = sender(app, outbox)
+    assert await s.run_once() == 5
+    assert await s.run_once() == 0
+    sent = [c for c in app.bot.session.calls if c.method == "sendMessage"]
+    assert sorted(int(c.params["chat_id"]) for c in sent) == [100, 101, 102, 103, 104]
+    assert set((await states(app)).values()) == {"sent"}
+
+
+async def test_notices_go_before_broadcasts(app: App) -> None:
+    outbox = service(app)
+    await outbox.enqueue([Outgoing(f"b:{i}", 200 + i, {"text": "жаппай"}, Priority.BROADCAST) for i in range(3)])
+    await outbox.enqueue([Outgoing("n:1", 300, {"text": "сіздің өтінішіңіз"}, Priority.NOTICE)])
+    rows = await outbox.claim(2, "w")
+    assert [r.chat_id for r in rows] == [300, 200]
+
+
+async def test_blocked_person_is_marked_unreachable_and_skipped(app: App) -> None:
+    outbox = service(app)
+    r = await app.services.residents.consent(555, 555, "kk", "v1")
+    app.bot.session.blocked.add(555)
+    await outbox.enqueue([Outgoing("a", 555, {"text": "бір"}, resident_id=r.id),
+                          Outgoing("b", 555, {"text": "екі"}, Priority.BROADCAST, resident_id=r.id)])
+    await sender(app, outbox).run_once()
+    assert await states(app) == {"a": "blocked", "b": "blocked"}
+    assert (await app.services.residents.get(555)).reachable is False
+    assert len([c for c in app.bot.session.calls if c.method == "sendMessage"]) <= 2
+
+
+async def test_retry_after_is_obeyed_and_not_counted_as_a_failure(app: App) -> None:
+    outbox = service(app)
+    app.bot.session.retry_after.extend([0, 0, 0, 0])  # four 429s in a row, more than max_attempts
+    await outbox.enqueue([Outgoing("x", 600, {"text": "кейін"})])
+    s = sender(app, outbox)
+    for _ in range(6):
+        await s.run_once()
+    assert await states(app) == {"x": "sent"}
+
+
+async def test_other_failures_are_retried_a_bounded_number_of_times(app: App) -> None:
+    outbox = service(app)
+    await outbox.enqueue([Outgoing("bad", 700, {"text": "<b>unclosed"})])  # Telegram refuses: no retry
+    await outbox.enqueue([Outgoing("gone", 701, {"text": "ok", "photo": "no-such-method-here"})])
+    s = sender(app, outbox)
+    for _ in range(5):
+        await s.run_once()
+    st = await states(app)
+    assert st["bad"] == "failed"
+    assert st["gone"] == "failed"  # the recording session refuses sendPhoto: retried 3 times, then failed
+    assert len([c for c in app.bot.session.calls if c.method == "sendPhoto"]) == 3
+
+
+async def test_in_flight_rows_at_a_crash_become_unknown_not_resent(app: App) -> None:
+    outbox = service(app)
+    await outbox.enqueue([Outgoing(f"c:{i}", 800 + i, {"text": "хабар"}) for i in range(4)])
+    claimed = await outbox.claim(2, "crashed-worker")  # claimed, then the process died
+    assert len(claimed) == 2
+    assert await outbox.recover_after_crash() == 2
+    await sender(app, outbox).run_once()
+    st = await states(app)
+    assert sorted(st.values()) == ["sent", "sent", "unknown", "unknown"]
+    sent_to = {int(c.params["chat_id"]) for c in app.bot.session.calls if c.method == "sendMessage"}
+    assert sent_to == {800 + i for i in range(4)} - {r.chat_id for r in claimed}
+
+
+async def test_concurrent_claims_never_share_a_row(app: App) -> None:
+    outbox = service(app)
+    await outbox.enqueue([Outgoing(f"k:{i}", 1000 + i, {"text": "т"}) for i in range(200)])
+    results = await asyncio.gather(*(outbox.claim(30, f"w{i}") for i in range(8)))
+    ids = [r.id for batch in results for r in batch]
+    assert len(ids) == len(set(ids)) == 200
+
+
+def test_rate_limiter_spacing() -> None:
+    now = [0.0]
+    limiter = RateLimiter(overall_per_s=10, private_per_s=1, group_per_min=2, clock=lambda: now[0])
+    slots = [limiter._reserve(1) for _ in range(3)]
+    assert slots == [0.0, 1.0, 2.0]  # one a second for one private chat
+    other = limiter._reserve(2)
+    assert other == 2.1  # the overall limit spaces every send by 0.1 s
+    g = [limiter._reserve(-5) for _ in range(3)]
+    assert g[2] >= g[0] + 60  # the third group message in a minute waits for the window
