@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bot.app import App
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.sender import OutboxSender
-from bot.services.outbox import Outgoing, OutboxService, Priority
+from bot.services.outbox import OutboxService, Outgoing, Priority
 from storage.models import OutboxMessage
 
 
@@ -98,8 +98,10 @@ async def test_in_flight_rows_at_a_crash_become_unknown_not_resent(app: App) -> 
 async def test_concurrent_claims_never_share_a_row(app: App) -> None:
     outbox = service(app)
     await outbox.enqueue([Outgoing(f"k:{i}", 1000 + i, {"text": "т"}) for i in range(200)])
-    results = await asyncio.gather(*(outbox.claim(30, f"w{i}") for i in range(8)))
-    ids = [r.id for batch in results for r in batch]
+    ids: list[int] = []
+    for _round in range(20):  # eight workers at once, round after round, until the queue is empty
+        results = await asyncio.gather(*(outbox.claim(30, f"w{i}") for i in range(8)))
+        ids += [r.id for batch in results for r in batch]
     assert len(ids) == len(set(ids)) == 200
 
 

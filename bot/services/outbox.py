@@ -83,15 +83,23 @@ class OutboxService:
         return total
 
     async def claim(self, limit: int, worker: str) -> list[Claimed]:
+        """Take up to ``limit`` ready rows for this worker; no row is ever taken by two workers.
+
+        PostgreSQL locks the chosen rows (FOR UPDATE SKIP LOCKED) so concurrent workers pick others; on
+        SQLite the update's ``state = pending`` guard does it, since SQLite runs one writer at a time.
+        """
         now = self._clock()
         ready = (select(OutboxMessage.id)
                  .where(OutboxMessage.state == PENDING, OutboxMessage.not_before <= now)
                  .order_by(OutboxMessage.priority, OutboxMessage.id).limit(limit)
                  .with_for_update(skip_locked=True))
         async with self._sessions() as s, s.begin():
+            ids = list(await s.scalars(ready))
+            if not ids:
+                return []
             res = await s.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id.in_(ready.scalar_subquery()), OutboxMessage.state == PENDING)
+                .where(OutboxMessage.id.in_(ids), OutboxMessage.state == PENDING)
                 .values(state=SENDING, claimed_at=now, claimed_by=worker[:64],
                         attempts=OutboxMessage.attempts + 1)
                 .returning(OutboxMessage.id, OutboxMessage.chat_id, OutboxMessage.payload, OutboxMessage.attempts,
