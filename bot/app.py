@@ -17,13 +17,18 @@ from aiogram.enums import ParseMode
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.delivery.ratelimit import RateLimiter
+from bot.delivery.sender import OutboxSender
+from bot.desk.desk import Desk
+from bot.desk.operator import OperatorDesk
 from bot.flows.base import Services
 from bot.flows.engine import Conversations
-from bot.handlers import errors, private
+from bot.handlers import errors, operator, private
 from bot.i18n import I18n
 from bot.middlewares import ChatSerializer
 from bot.services.appeals import AppealService
 from bot.services.calendar import WorkCalendar
+from bot.services.outbox import OutboxService
 from bot.services.residents import ResidentService
 from bot.services.roles import Role, RoleService
 from bot.services.secrets import get_or_create_secret
@@ -45,6 +50,9 @@ class App:
     conversations: Conversations
     bot: Bot
     dp: Dispatcher
+    outbox: OutboxService
+    sender: OutboxSender
+    desk: Desk
 
     async def close(self) -> None:
         await self.bot.session.close()
@@ -81,10 +89,16 @@ async def build_app(settings: Settings, session: BaseSession | None = None, *, m
                             max_extension_months=a.max_extension_months, repeat_window_days=a.repeat_window_days)
     services = Services(residents=ResidentService(sessions, key.encode()), territories=TerritoryService(sessions),
                         roles=roles, appeals=appeals)
-    conversations = Conversations(services, settings, i18n, StateStore(sessions))
     bot = make_bot(settings, session)
+    d = settings.delivery
+    outbox = OutboxService(sessions, max_attempts=d.max_attempts)
+    sender = OutboxSender(bot, outbox, RateLimiter(d.overall_per_second, d.private_per_second, d.group_per_minute))
+    desk = Desk(bot, services, settings, i18n, outbox, wake_sender=sender.wake.set)
+    conversations = Conversations(services, settings, i18n, StateStore(sessions), effects=desk.on_effect)
     dp = Dispatcher()
     dp.update.outer_middleware(ChatSerializer())
-    dp.include_routers(private.make_router(), errors.make_router())
+    dp.include_routers(operator.make_router(settings.telegram.operator_chat_id), private.make_router(),
+                       errors.make_router())
     dp["conversations"], dp["i18n"], dp["services"], dp["settings"] = conversations, i18n, services, settings
-    return App(settings, engine, sessions, i18n, services, conversations, bot, dp)
+    dp["operator_desk"] = OperatorDesk(desk)
+    return App(settings, engine, sessions, i18n, services, conversations, bot, dp, outbox, sender, desk)

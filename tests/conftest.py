@@ -18,6 +18,7 @@ from tests.support.telegram import RecordingSession, Telegram
 DATA = Path(__file__).parent / "data"
 PG_URL = os.environ.get("QATYSU_TEST_DATABASE_URL")
 ADMIN, OPERATOR, SECRETARY = 900001, 900002, 900003
+OPERATOR_CHAT = -1001000000001
 
 
 async def _reset_postgres(url: str) -> None:
@@ -40,7 +41,8 @@ async def database_url(tmp_path: Path) -> AsyncIterator[str]:
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     return Settings(
-        telegram={"token": "123456:TEST-TOKEN-never-shown", "api_base": "http://127.0.0.1:9"},
+        telegram={"token": "123456:TEST-TOKEN-never-shown", "api_base": "http://127.0.0.1:9",
+                  "operator_chat_id": OPERATOR_CHAT},
         database={"url": database_url},
         roles={"admins": [ADMIN], "operators": [OPERATOR], "secretaries": [SECRETARY]},
         privacy={"phone_hash_key": "test-key"},
@@ -49,6 +51,7 @@ def settings(database_url: str) -> Settings:
 
 async def make_app(settings: Settings, territories: bool = True) -> tuple[App, RecordingSession]:
     session = RecordingSession()
+    session.forum_chats.add(OPERATOR_CHAT)
     app = await build_app(settings, session=session)
     if territories:
         await app.services.territories.import_csv(DATA / "territories.csv")

@@ -96,6 +96,9 @@ class Ctx:
     resident: Resident | None
     state: State | None
     screens: list[Screen] = field(default_factory=list)
+    # what happened that other channels must hear of, e.g. ("appeal_created", appeal_id); the engine hands
+    # them to its effects sink after the state is saved
+    effects: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def lang(self) -> str:

@@ -27,6 +27,11 @@ async def route(ctx: Ctx, payload: str) -> None:
     if link is None:
         await menu.show(ctx, ctx.tr._("This link is not valid any more. Here is the main menu."))
         return
-    # No feature behind vote_/meeting_/report_/appeal_ is built yet: say so, then the menu.
+    if link.kind == "appeal":
+        from bot.flows import my_appeals
+
+        await my_appeals.enter(ctx, link.id)
+        return
+    # No feature behind vote_/meeting_/report_ is built yet: say so, then the menu.
     ctx.show(ctx.tr._("The section this link leads to is being prepared and will open soon."))
     await menu.show(ctx)

@@ -2,31 +2,46 @@
 
 from __future__ import annotations
 
+import copy
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from types import ModuleType
 
 from bot.config import Settings
-from bot.flows import deeplinks, menu, registration, settings, staff
+from bot.flows import appeal, deeplinks, menu, my_appeals, registration, settings, staff
 from bot.flows.base import Ctx, Event, Screen, Services
 from bot.flows.common import CANCEL
 from bot.i18n import I18n, pick_language
-from storage.state import StateStore
+from storage.state import State, StateStore
 
-FLOWS: dict[str, ModuleType] = {registration.NAME: registration, settings.NAME: settings}
+FLOWS: dict[str, ModuleType] = {registration.NAME: registration, settings.NAME: settings, appeal.NAME: appeal,
+                                my_appeals.NAME: my_appeals}
+
+
+EffectSink = Callable[[str, int], Awaitable[None]]
+log = logging.getLogger("qatysu.flows")
 
 
 class Conversations:
-    def __init__(self, services: Services, settings: Settings, i18n: I18n, store: StateStore) -> None:
+    def __init__(self, services: Services, settings: Settings, i18n: I18n, store: StateStore,
+                 effects: EffectSink | None = None) -> None:
         self.services, self.settings, self.i18n, self.store = services, settings, i18n, store
+        self.effects = effects
 
-    async def handle(self, event: Event) -> list[Screen]:
+    async def handle(self, event: Event, deliver: Callable[[list[Screen]], Awaitable[None]] | None = None
+                     ) -> list[Screen]:
+        """Answer an event. With ``deliver`` the person gets the screens before the effects run."""
         resident = await self.services.residents.get(event.user_id)
+        if resident is not None and not resident.reachable:  # they write again: they can hear us again
+            await self.services.residents.set_reachable(resident.id, True)
+            resident.reachable = True
         state = await self.store.get(event.chat_id)
         saved_lang = resident.language if resident else (state.data.get("lang") if state else None)
         lang = pick_language(saved_lang, event.language_code, self.settings.locale.default)
         ctx = Ctx(event=event, i18n=self.i18n, tr=self.i18n(lang), services=self.services,
                   settings=self.settings, resident=resident, state=state)
-        before = None if state is None else replace(state, data=dict(state.data))
+        before = None if state is None else replace(state, data=copy.deepcopy(state.data))
         await self._route(ctx)
         # the state is written before any reply is sent: a crash after this loses no step
         if ctx.state is None:
@@ -39,6 +54,14 @@ class Conversations:
                 await menu.show(ctx)
             else:
                 ctx.show(ctx.tr._("To begin, send /start."))
+        if deliver is not None:
+            await deliver(ctx.screens)
+        for name, ref in ctx.effects:
+            if self.effects is not None:
+                try:
+                    await self.effects(name, ref)
+                except Exception:  # noqa: BLE001 - the operator chat catches up from the database later
+                    log.exception("effect %s %s failed", name, ref)
         return ctx.screens
 
     async def edited(self, event: Event) -> list[Screen]:
@@ -54,6 +77,11 @@ class Conversations:
             await self._command(ctx)
         elif ev.kind == "button" and ev.data == CANCEL:
             await self._cancel(ctx)
+        elif (ev.kind == "button" and ev.data.startswith("ma:") and _registered(ctx)
+              and (ctx.state is None or ctx.state.flow in (my_appeals.NAME, settings.NAME))):
+            # buttons on notices about one's appeal work from anywhere but the middle of a draft
+            ctx.state = State(my_appeals.NAME, my_appeals.LIST, {"page": 0})
+            await my_appeals.handle(ctx)
         elif ctx.state is not None and ctx.state.flow in FLOWS:
             await FLOWS[ctx.state.flow].handle(ctx)
         elif not _registered(ctx):

@@ -6,7 +6,7 @@ from bot.flows.base import Button, Ctx
 from bot.flows.common import wrong_input
 
 PREFIX = "m:"
-NOT_YET = ("appeal", "my_appeals", "budget", "reports", "meetings")
+NOT_YET = ("budget", "reports", "meetings")
 
 
 async def show(ctx: Ctx, text: str | None = None) -> None:
@@ -31,7 +31,7 @@ def help_text(ctx: Ctx) -> str:
 
 async def handle(ctx: Ctx) -> None:
     """A menu button pressed outside any conversation."""
-    from bot.flows import settings  # settings shows the menu too
+    from bot.flows import appeal, my_appeals, settings  # they show the menu too
 
     entry = ctx.event.data[len(PREFIX):] if ctx.event.data.startswith(PREFIX) else ""
     if entry in NOT_YET:
@@ -39,6 +39,10 @@ async def handle(ctx: Ctx) -> None:
         await show(ctx)
     elif entry == "settings":
         await settings.enter(ctx)
+    elif entry == "appeal":
+        await appeal.enter(ctx)
+    elif entry == "my_appeals":
+        await my_appeals.enter(ctx)
     elif entry == "help":
         ctx.show(help_text(ctx))
         await show(ctx)

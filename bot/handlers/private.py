@@ -20,8 +20,10 @@ def make_router() -> Router:
 
 
 async def on_message(message: Message, bot: Bot, conversations: Conversations) -> None:
-    screens = await conversations.handle(events.from_message(message))
-    await render.send(bot, message.chat.id, screens)
+    async def deliver(screens):
+        await render.send(bot, message.chat.id, screens)
+
+    await conversations.handle(events.from_message(message), deliver)
 
 
 async def on_edited(message: Message, bot: Bot, conversations: Conversations) -> None:
@@ -30,5 +32,7 @@ async def on_edited(message: Message, bot: Bot, conversations: Conversations) ->
 
 
 async def on_button(callback: CallbackQuery, bot: Bot, conversations: Conversations) -> None:
-    screens = await conversations.handle(events.from_callback(callback))
-    await render.answer_callback(bot, callback, screens)
+    async def deliver(screens):
+        await render.answer_callback(bot, callback, screens)
+
+    await conversations.handle(events.from_callback(callback), deliver)

@@ -761,6 +761,10 @@ class AppealService:
         async with self._sessions() as s:
             return await s.get(Appeal, appeal_id)
 
+    async def get_message(self, message_id: int) -> AppealMessage | None:
+        async with self._sessions() as s:
+            return await s.get(AppealMessage, message_id)
+
     async def get_by_number(self, number: str) -> Appeal | None:
         async with self._sessions() as s:
             return await s.scalar(select(Appeal).where(Appeal.number == number.strip().upper()))

@@ -64,6 +64,20 @@ class ResidentService:
             return await s.scalar(select(Resident).where(Resident.channel == self.channel,
                                                          Resident.user_id == user_id))
 
+    async def get_by_id(self, resident_id: int) -> Resident | None:
+        async with self._sessions() as s:
+            r = await s.get(Resident, resident_id)
+            return None if r is None or r.deleted_at is not None else r
+
+    async def set_reachable(self, resident_id: int, reachable: bool) -> None:
+        async with self._sessions() as s, s.begin():
+            r = await s.get(Resident, resident_id)
+            if r is not None:
+                r.reachable = reachable
+
+    async def mark_unreachable(self, resident_id: int) -> None:
+        await self.set_reachable(resident_id, False)
+
     async def consent(self, user_id: int, chat_id: int, language: str, version: str) -> Resident:
         """Create (or refresh) the resident with the consent given now."""
         now = utcnow()

@@ -14,7 +14,12 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram.client.session.base import BaseSession
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+)
 from aiogram.methods import TelegramMethod
 from aiogram.types import Update
 
@@ -44,6 +49,8 @@ class Sent:
     message_id: int
     text: str
     markup: dict[str, Any] | None
+    thread: int | None = None
+    kind: str = "sendMessage"
 
     @property
     def buttons(self) -> list[dict[str, Any]]:
@@ -69,7 +76,10 @@ class RecordingSession(BaseSession):
         self.messages: dict[tuple[int, int], Sent] = {}
         self._ids = itertools.count(1000)
         self.blocked: set[int] = set()  # chats whose person blocked the bot: 403
+        self.forum_chats: set[int] = set()  # supergroups with topics enabled
+        self.topics: dict[int, dict[int, str]] = {}  # chat → thread id → title
         self.retry_after: list[int] = []  # the next sends answer 429 with these retry_after values
+        self.unreachable: set[int] = set()  # sends to these chats fail as if the network dropped
 
     async def close(self) -> None:
         pass
@@ -86,6 +96,8 @@ class RecordingSession(BaseSession):
         self.calls.append(call)
         if name.startswith("send") and self.retry_after:
             raise TelegramRetryAfter(method=method, message="Too Many Requests", retry_after=self.retry_after.pop(0))
+        if name.startswith("send") and int(params.get("chat_id", 0)) in self.unreachable:
+            raise TelegramNetworkError(method=method, message="connection reset")
         if name.startswith("send") and int(params.get("chat_id", 0)) in self.blocked:
             raise TelegramForbiddenError(method=method, message="Forbidden: bot was blocked by the user")
         result = self._answer(name, params)
@@ -120,10 +132,30 @@ class RecordingSession(BaseSession):
             return True
         if name == "getMe":
             return {"id": BOT_ID, "is_bot": True, "first_name": "Qatysu", "username": "qatysu_test_bot"}
-        if name == "sendMessage":
-            self._check_text(p)
+        if name == "createForumTopic":
             chat_id = int(p["chat_id"])
-            sent = Sent(chat_id, next(self._ids), p["text"], p.get("reply_markup"))
+            if chat_id not in self.forum_chats:
+                raise self._bad(None, "the chat is not a forum")
+            if not 1 <= len(p["name"]) <= 128:
+                raise self._bad(None, "TOPIC_NAME_INVALID")
+            thread = next(self._ids)
+            self.topics.setdefault(chat_id, {})[thread] = p["name"]
+            return {"message_thread_id": thread, "name": p["name"], "icon_color": 7322096}
+        if name in ("sendMessage", "sendPhoto", "sendDocument", "sendLocation"):
+            chat_id = int(p["chat_id"])
+            thread = p.get("message_thread_id")
+            if thread is not None and int(thread) not in self.topics.get(chat_id, {}):
+                raise self._bad(None, "message thread not found")
+            if name == "sendMessage":
+                self._check_text(p)
+                text = p["text"]
+            else:
+                text = p.get("caption") or f"[{name[4:].lower()}]"
+                if len(text) > 1024:
+                    raise self._bad(None, "message caption is too long")
+                if p.get("caption") and p.get("parse_mode") == "HTML":
+                    self._check_text({"text": text, "parse_mode": "HTML", "reply_markup": p.get("reply_markup")})
+            sent = Sent(chat_id, next(self._ids), text, p.get("reply_markup"), thread=thread, kind=name)
             self.messages[(chat_id, sent.message_id)] = sent
             return self._message_json(sent)
         if name == "editMessageText":
@@ -146,6 +178,8 @@ class RecordingSession(BaseSession):
                                "from": {"id": BOT_ID, "is_bot": True, "first_name": "Qatysu"}}
         if sent.markup and "inline_keyboard" in sent.markup:
             out["reply_markup"] = sent.markup
+        if sent.thread is not None:
+            out["message_thread_id"], out["is_topic_message"] = sent.thread, True
         return out
 
 
@@ -177,7 +211,8 @@ class Telegram:
         await self.app.dp.feed_update(self.app.bot, Update.model_validate(update, context={"bot": self.app.bot}))
         out = []
         for c in self.session.calls[before:]:
-            if c.method in ("sendMessage", "editMessageText") and isinstance(c.result, dict):
+            if c.method in ("sendMessage", "editMessageText", "sendPhoto", "sendDocument", "sendLocation") \
+                    and isinstance(c.result, dict):
                 out.append(self.session.messages[(c.result["chat"]["id"], c.result["message_id"])])
         return out
 
@@ -188,10 +223,18 @@ class Telegram:
         return {"message_id": next(self._msg_ids), "date": int(time.time()), "chat": chat, "from": who.as_user(),
                 **content}
 
-    async def text(self, who: Person, text: str, chat_id: int | None = None) -> list[Sent]:
+    async def text(self, who: Person, text: str, chat_id: int | None = None, thread: int | None = None,
+                   reply_to: Sent | None = None) -> list[Sent]:
         content: dict[str, Any] = {"text": text}
         if text.startswith("/"):
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        if thread is not None:
+            content["message_thread_id"], content["is_topic_message"] = thread, True
+            content["reply_to_message"] = {"message_id": thread, "date": int(time.time()),
+                                           "chat": {"id": chat_id, "type": "supergroup"}}
+        if reply_to is not None:
+            content["reply_to_message"] = {"message_id": reply_to.message_id, "date": int(time.time()),
+                                           "chat": {"id": reply_to.chat_id, "type": "supergroup"}, "text": "…"}
         return await self.feed({"message": self._message(who, chat_id, **content)})
 
     async def edited(self, who: Person, text: str) -> list[Sent]:
@@ -214,6 +257,8 @@ class Telegram:
               "message": {"message_id": on.message_id, "date": int(time.time()),
                           "chat": {"id": on.chat_id, "type": "private" if on.chat_id > 0 else "supergroup"},
                           "text": on.text}}
+        if on.thread is not None:
+            cb["message"]["message_thread_id"], cb["message"]["is_topic_message"] = on.thread, True
         return await self.feed({"callback_query": cb})
 
     async def click(self, who: Person, label_part: str, exact: bool = False) -> list[Sent]:

@@ -1,0 +1,227 @@
+"""The operator chat: one forum topic per appeal with its card; messages relayed both ways.
+
+Telegram-specific (forum topics), so it lives beside the handlers, not in the channel-neutral flows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import date
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
+from aiogram.types import Message
+
+from bot.config import Settings
+from bot.desk import texts
+from bot.flows.base import Screen, Services, esc
+from bot.handlers.render import markup
+from bot.i18n import I18n
+from bot.services.appeals import Direction, StatusChange
+from bot.services.outbox import OutboxService, Outgoing, Priority
+from storage.models import Appeal
+
+log = logging.getLogger("qatysu.desk")
+
+
+class Desk:
+    def __init__(self, bot: Bot, services: Services, settings: Settings, i18n: I18n, outbox: OutboxService,
+                 wake_sender=None) -> None:
+        self.bot, self.services, self.settings, self.i18n, self.outbox = bot, services, settings, i18n, outbox
+        self.chat_id = settings.telegram.operator_chat_id
+        self.tr = i18n(settings.locale.default)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._wake = wake_sender
+
+    # -- effects from the residents' conversations ------------------------------------------------
+
+    async def on_effect(self, name: str, ref: int) -> None:
+        if name == "appeal_created":
+            await self.open_topic(ref)
+        elif name == "appeal_followup":
+            await self.relay_followup(ref)
+        elif name in ("appeal_reopened", "appeal_rated"):
+            a = await self.services.appeals.get(ref)
+            if a is not None:
+                note = (self.tr._("👎 The resident says the problem is not resolved; the appeal is open again.")
+                        if name == "appeal_reopened" else self.tr._("The resident rated the answer: {stars}",
+                                                                   stars="⭐" * (a.rating or 0)))
+                await self.post(a, note)
+                await self.refresh_card(a.id)
+
+    # -- the topic and its card ---------------------------------------------------------------------
+
+    async def _place(self, a: Appeal) -> str:
+        t = await self.services.territories.get(a.territory_kato) if a.territory_kato else None
+        return t.name(self.tr.lang) if t else "—"
+
+    async def _card(self, a: Appeal, today: date | None = None) -> tuple[str, object]:
+        repeat = await self.services.appeals.get(a.repeat_of_id) if a.repeat_of_id else None
+        today = today or self.services.appeals.today()
+        overdue = (a.extended_until or a.due_on) < today
+        text, rows = texts.card(self.tr, a, await self._place(a), overdue=overdue,
+                                repeat_number=repeat.number if repeat else None)
+        return text, markup(Screen(text, rows))
+
+    async def open_topic(self, appeal_id: int) -> None:
+        if self.chat_id is None:
+            log.warning("no telegram.operator_chat_id: appeal %s waits in the database", appeal_id)
+            return
+        lock = self._locks.setdefault(appeal_id, asyncio.Lock())
+        async with lock:
+            a = await self.services.appeals.get(appeal_id)
+            if a is None or a.card_message_id is not None:
+                return
+            topic_id: int | None = None
+            try:
+                title = texts.topic_title(self.tr, a, await self._place(a))
+                topic = await self.bot.create_forum_topic(self.chat_id, title)
+                topic_id = topic.message_thread_id
+            except TelegramBadRequest as exc:  # not a forum: the card and replies to it work instead
+                log.info("operator chat has no topics (%s); using replies to the card", exc)
+            text, kb = await self._card(a)
+            card = await self.bot.send_message(self.chat_id, text, message_thread_id=topic_id, reply_markup=kb)
+            await self.services.appeals.set_operator_thread(a.id, topic_id, card.message_id)
+            for m in await self.services.appeals.conversation(a.id):
+                if m.direction == Direction.IN and (m.file_id or m.latitude is not None):
+                    sent = await self._send_in(a, topic_id, card.message_id, m.text, m.media_kind, m.file_id,
+                                               (m.latitude, m.longitude) if m.latitude is not None else None)
+                    await self.services.appeals.link_message(m.id, operator_chat_message_id=sent.message_id)
+
+    async def refresh_card(self, appeal_id: int, today: date | None = None) -> None:
+        a = await self.services.appeals.get(appeal_id)
+        if a is None or self.chat_id is None or a.card_message_id is None:
+            return
+        text, kb = await self._card(a, today)
+        try:
+            await self.bot.edit_message_text(text, chat_id=self.chat_id, message_id=a.card_message_id, reply_markup=kb)
+        except TelegramBadRequest as exc:
+            if "not modified" not in str(exc):
+                log.warning("could not refresh the card of %s: %s", a.number, exc)
+
+    async def _send_in(self, a: Appeal, topic_id: int | None, reply_to: int | None, text: str | None,
+                       media_kind: str | None, file_id: str | None, location) -> Message:
+        caption = f"💬 {a.number}" + (f"\n\n{esc(text, 900)}" if text else "")
+        kw: dict = dict(message_thread_id=topic_id)
+        if topic_id is None and reply_to:
+            kw["reply_to_message_id"] = reply_to
+        if media_kind == "photo" and file_id:
+            return await self.bot.send_photo(self.chat_id, file_id, caption=caption, **kw)
+        if media_kind == "document" and file_id:
+            return await self.bot.send_document(self.chat_id, file_id, caption=caption, **kw)
+        if location:
+            return await self.bot.send_location(self.chat_id, location[0], location[1], **kw)
+        return await self.bot.send_message(self.chat_id, f"💬 {a.number}\n\n{esc(text or '', 3800)}", **kw)
+
+    async def relay_followup(self, message_id: int) -> None:
+        m = await self.services.appeals.get_message(message_id)
+        if m is None or self.chat_id is None:
+            return
+        a = await self.services.appeals.get(m.appeal_id)
+        if a.card_message_id is None:
+            await self.open_topic(a.id)
+            a = await self.services.appeals.get(a.id)
+        location = (m.latitude, m.longitude) if m.latitude is not None else None
+        try:
+            sent = await self._send_in(a, a.topic_id, a.card_message_id, m.text, m.media_kind, m.file_id, location)
+        except TelegramBadRequest as exc:
+            if "thread" not in str(exc).lower() or a.topic_id is None:
+                raise
+            a = await self._recreate_topic(a)  # an aide deleted the topic: open a new one
+            sent = await self._send_in(a, a.topic_id, a.card_message_id, m.text, m.media_kind, m.file_id, location)
+        await self.services.appeals.link_message(m.id, operator_chat_message_id=sent.message_id)
+
+    async def _recreate_topic(self, a: Appeal) -> Appeal:
+        await self.services.appeals.set_operator_thread(a.id, None, None)
+        await self.open_topic(a.id)
+        return await self.services.appeals.get(a.id)
+
+    async def post(self, a: Appeal, text: str) -> None:
+        """An internal line in the appeal's topic (recreating it if it was deleted)."""
+        if self.chat_id is None:
+            return
+        try:
+            await self.bot.send_message(self.chat_id, text, message_thread_id=a.topic_id,
+                                        reply_to_message_id=None if a.topic_id else a.card_message_id)
+        except TelegramBadRequest as exc:
+            if "thread" in str(exc).lower() and a.topic_id is not None:
+                a = await self._recreate_topic(a)
+                await self.bot.send_message(self.chat_id, text, message_thread_id=a.topic_id)
+            else:
+                raise
+
+    # -- towards the resident -------------------------------------------------------------------------
+
+    async def reply_to_resident(self, a: Appeal, author: int, text: str | None, media_kind: str | None = None,
+                                file_id: str | None = None, operator_message_id: int | None = None,
+                                final: bool = False) -> bool:
+        """Relay an aide's words to the resident, signed as the akimat. False when the resident can't get it."""
+        resident = await self.services.residents.get_by_id(a.resident_id)
+        if resident is None or resident.chat_id is None or a.anonymous:
+            return False
+        tr = self.i18n(a.language)
+        if final:
+            change = await self.services.appeals.answer(a.id, text or "", author, media_kind=media_kind,
+                                                        file_id=file_id, operator_chat_message_id=operator_message_id)
+            stored, a = change.message, change.appeal
+        else:
+            stored = await self.services.appeals.add_message(
+                a.id, Direction.OUT, text=text, media_kind=media_kind, file_id=file_id, author_user_id=author,
+                operator_chat_message_id=operator_message_id)
+        body = texts.signed(tr, a, esc(text or "", 3500))
+        kb = markup(Screen(body, texts.answered_buttons(tr, a))) if final else None
+        try:
+            if media_kind == "photo" and file_id:
+                sent = await self.bot.send_photo(resident.chat_id, file_id, caption=body[:1024], reply_markup=kb)
+            elif media_kind == "document" and file_id:
+                sent = await self.bot.send_document(resident.chat_id, file_id, caption=body[:1024], reply_markup=kb)
+            else:
+                sent = await self.bot.send_message(resident.chat_id, body, reply_markup=kb)
+        except TelegramForbiddenError:
+            await self.services.appeals.note_blocked(a.id)
+            await self.services.residents.mark_unreachable(resident.id)
+            await self.refresh_card(a.id)
+            return False
+        if stored is not None:
+            await self.services.appeals.link_message(stored.id, resident_chat_message_id=sent.message_id)
+        return True
+
+    async def notify(self, change: StatusChange) -> None:
+        """Tell the resident about a status change, through the outbox, in the appeal's language."""
+        a = change.appeal
+        text = texts.notice(self.i18n(a.language), a, change.action)
+        if text is None or a.anonymous:
+            return
+        resident = await self.services.residents.get_by_id(a.resident_id)
+        if resident is None or resident.chat_id is None:
+            return
+        key = f"appeal:{a.id}:{change.action}:{a.version}"
+        await self.outbox.enqueue([Outgoing(key, resident.chat_id, {"text": text}, Priority.NOTICE,
+                                            resident_id=resident.id)])
+        if self._wake is not None:
+            self._wake()
+
+    async def digest(self, today: date) -> str | None:
+        """The morning list for the General topic: due within two working days and overdue, by aide."""
+        report = await self.services.appeals.due_report(today)
+        if not report.overdue and not report.due_soon:
+            return None
+        tr = self.tr
+        lines = [tr._("<b>Appeals for {date}</b>", date=tr.date(today))]
+        groups = report.by_operator()
+        for operator in sorted(groups, key=lambda o: (o is not None, o or 0)):
+            part = groups[operator]
+            who = tr._("not taken") if operator is None else f"<code>{operator}</code>"
+            lines += ["", tr._("Aide: {who}", who=who)]
+            lines += [f"🔴 {i.number} · {tr.date(i.due)}" for i in part.overdue]
+            lines += [f"🟡 {i.number} · {tr.date(i.due)}" for i in part.due_soon]
+        text = "\n".join(lines)[:4000]
+        try:
+            await self.bot.send_message(self.chat_id, text)
+        except TelegramAPIError as exc:
+            log.warning("could not post the morning digest: %s", exc)
+        for item in report.overdue:
+            await self.refresh_card(item.appeal_id, today)
+        return text
+

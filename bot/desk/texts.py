@@ -1,0 +1,100 @@
+"""What the operator chat and the resident read about an appeal: the card, notices, reply templates."""
+
+from __future__ import annotations
+
+from bot.flows.appeal_labels import category_name, kind_name, status_name
+from bot.flows.base import Button, esc
+from bot.i18n import N_, Translator
+from bot.services.appeals import Action, AppealStatus
+from storage.models import Appeal
+
+ACTIVE = (AppealStatus.RECEIVED, AppealStatus.REGISTERED, AppealStatus.IN_PROGRESS)
+
+# key: (text, action it sets). Sent in the appeal's language, signed as the akimat.
+TEMPLATES = {
+    "done": (N_("Your appeal has been considered and the work has been done. Thank you for writing to us!"),
+             Action.ANSWER),
+    "plan": (N_("Your appeal has been considered. The work is included in the akimat's plan; "
+                "we will let you know when it is done."), Action.ANSWER),
+    "clarify": (N_("Please tell us the exact address and, if you can, send a photo of the problem."), None),
+}
+
+
+def topic_title(tr: Translator, a: Appeal, place: str) -> str:
+    return f"{a.number} · {category_name(tr, a.category)} · {place}"[:128]
+
+
+def card(tr: Translator, a: Appeal, place: str, *, overdue: bool = False, repeat_number: str | None = None
+         ) -> tuple[str, list[list[Button]]]:
+    lines = [f"<b>{a.number}</b> · {kind_name(tr, a.kind)} · {category_name(tr, a.category)}",
+             tr._("Settlement: {place}", place=esc(place, 200)),
+             tr._("Status: {status}", status=status_name(tr, a.status)),
+             tr._("Language: {language}", language=tr._("Kazakh") if a.language == "kk" else tr._("Russian")),
+             tr._("From: {who}", who=tr._("anonymous") if a.anonymous else esc(a.contact_name or "—", 100))]
+    if a.registration_number:
+        lines.append(tr._("eOtinish registration: № {number} of {date}", number=esc(a.registration_number, 64),
+                          date=tr.date(a.registration_date) if a.registration_date else "—"))
+    if not a.anonymous:
+        lines.append(tr._("Answer due by: {date}", date=tr.date(a.extended_until or a.due_on)))
+    if overdue and a.status in ACTIVE:
+        lines.append("🔴 " + tr._("Overdue!"))
+    if repeat_number:
+        lines.append("🔁 " + tr._("Repeated appeal; the earlier one is {number}.", number=repeat_number))
+    if a.forwarded_to:
+        lines.append(tr._("Forwarded to: {body}", body=esc(a.forwarded_to, 200)))
+    if a.rejection_reason:
+        lines.append(tr._("Reason for refusal: {reason}", reason=esc(a.rejection_reason, 300)))
+    if a.blocked_noted_at:
+        lines.append("⛔ " + tr._("The resident has blocked the bot."))
+    if a.rating:
+        lines.append(tr._("Rating: {stars}", stars="⭐" * a.rating))
+    lines += ["", esc(a.text, 2500)]
+    rows: list[list[Button]] = []
+    if a.status in ACTIVE:
+        rows.append([Button(tr._("🙋 Take"), f"op:take:{a.id}"), Button(tr._("🧾 eOtinish №"), f"op:reg:{a.id}")])
+        rows.append([Button(tr._("⏳ Extend"), f"op:ext:{a.id}"), Button(tr._("↪️ Forward"), f"op:fwd:{a.id}"),
+                     Button(tr._("⛔ Reject"), f"op:rej:{a.id}")])
+        if not a.anonymous:
+            rows.append([Button(tr._("📋 Templates"), f"op:tpl:{a.id}")])
+    if a.status in (AppealStatus.ANSWERED, AppealStatus.FORWARDED, AppealStatus.REJECTED):
+        rows.append([Button(tr._("✅ Close"), f"op:close:{a.id}")])
+    return "\n".join(lines), rows
+
+
+def operator_help(tr: Translator) -> str:
+    return tr._("In this topic:\n• a plain message or photo goes to the resident, signed as the akimat;\n"
+                "• /answer TEXT sends the final answer;\n• /note TEXT stays internal;\n"
+                "• /reg NUMBER DD.MM.YYYY records the eOtinish registration;\n"
+                "• /extend DD.MM.YYYY REASON, /forward BODY, /reject REASON, /close.")
+
+
+def signed(tr: Translator, a: Appeal, body: str) -> str:
+    return tr._("🏛 <b>Akimat</b> · appeal {number}", number=a.number) + "\n\n" + body
+
+
+def notice(tr: Translator, a: Appeal, action: Action) -> str | None:
+    """What the resident hears when the appeal changes, in the appeal's language."""
+    n = a.number
+    if action == Action.TAKE:
+        return tr._("Your appeal {number} has been taken into work.", number=n)
+    if action == Action.REGISTER:
+        return tr._("Your appeal {number} has been registered in eOtinish: № {reg} of {date}. "
+                    "The answer is due by {due}.", number=n, reg=esc(a.registration_number, 64),
+                    date=tr.date(a.registration_date) if a.registration_date else "—",
+                    due=tr.date(a.extended_until or a.due_on))
+    if action == Action.EXTEND:
+        return tr._("The term for your appeal {number} has been extended to {date}. Reason: {reason}",
+                    number=n, date=tr.date(a.extended_until or a.due_on), reason=esc(a.extension_reason, 300))
+    if action == Action.FORWARD:
+        return tr._("Your appeal {number} has been forwarded to {body}, which is competent to answer it.",
+                    number=n, body=esc(a.forwarded_to, 200))
+    if action == Action.REJECT:
+        return tr._("Your appeal {number} has not been accepted. Reason: {reason}", number=n,
+                    reason=esc(a.rejection_reason, 300))
+    if action == Action.CLOSE:
+        return tr._("Your appeal {number} is closed. Thank you!", number=n)
+    return None
+
+
+def answered_buttons(tr: Translator, a: Appeal) -> list[list[Button]]:
+    return [[Button(tr._("👍 Resolved"), f"ma:ok:{a.id}"), Button(tr._("👎 Not resolved"), f"ma:no:{a.id}")]]
