@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import partial
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -25,7 +26,7 @@ from bot.flows.base import Services
 from bot.flows.engine import Conversations
 from bot.handlers import errors, operator, private
 from bot.i18n import I18n
-from bot.middlewares import ChatSerializer
+from bot.middlewares import ChatSerializer, Throttle, warn_too_fast
 from bot.services.appeals import AppealService
 from bot.services.calendar import WorkCalendar
 from bot.services.outbox import OutboxService
@@ -97,6 +98,10 @@ async def build_app(settings: Settings, session: BaseSession | None = None, *, m
     conversations = Conversations(services, settings, i18n, StateStore(sessions), effects=desk.on_effect)
     dp = Dispatcher()
     dp.update.outer_middleware(ChatSerializer())
+    throttle = Throttle(partial(warn_too_fast, bot, i18n, services), settings.limits.flood_messages,
+                        settings.limits.flood_seconds)
+    dp.message.outer_middleware(throttle)
+    dp.callback_query.outer_middleware(throttle)
     dp.include_routers(operator.make_router(settings.telegram.operator_chat_id), private.make_router(),
                        errors.make_router())
     dp["conversations"], dp["i18n"], dp["services"], dp["settings"] = conversations, i18n, services, settings

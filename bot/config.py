@@ -59,6 +59,8 @@ class PrivacySettings(BaseModel):
 class LimitsSettings(BaseModel):
     search_query_max: int = 64
     text_max: int = 4000
+    flood_messages: int = Field(8, ge=1)
+    flood_seconds: float = Field(4, gt=0)
 
 
 class AppealsSettings(BaseModel):

@@ -46,6 +46,7 @@ def settings(database_url: str) -> Settings:
         database={"url": database_url},
         roles={"admins": [ADMIN], "operators": [OPERATOR], "secretaries": [SECRETARY]},
         privacy={"phone_hash_key": "test-key"},
+        limits={"flood_messages": 10_000},  # tests click faster than people; tests/test_dispatcher.py sets it
     )
 
 

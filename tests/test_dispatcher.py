@@ -9,6 +9,7 @@ import pytest
 
 from bot.app import App
 from bot.flows.engine import Conversations
+from tests.conftest import make_app
 from tests.support.telegram import Person, Telegram
 
 
@@ -33,7 +34,7 @@ async def test_updates_of_one_chat_are_handled_one_at_a_time(app: App, tg: Teleg
 
     monkeypatch.setattr(Conversations, "handle", slow_handle)
     a, b = Person(1101, "kk"), Person(1102, "ru")
-    await asyncio.gather(*(tg.text(p, "/start") for _ in range(10) for p in (a, b)))
+    await asyncio.gather(*(tg.text(p, "/start") for _ in range(6) for p in (a, b)))
     assert overlaps == []
     assert concurrent_chats, "different chats still run side by side"
 
@@ -58,3 +59,16 @@ async def test_a_failure_is_logged_and_the_person_is_told(app: App, tg: Telegram
 async def test_group_messages_are_not_answered_as_private(tg: Telegram) -> None:
     sent = await tg.text(Person(1105, "kk"), "сәлем", chat_id=-1009999999999)  # some other group
     assert sent == []
+
+
+async def test_a_flood_of_messages_is_throttled_with_one_warning(settings) -> None:
+    settings.limits.flood_messages = 8
+    app, session = await make_app(settings)
+    tg = Telegram(app, session)
+    who = Person(1106, "ru")
+    replies = [await tg.text(who, f"сообщение {i}") for i in range(14)]
+    await app.close()
+    warnings = [r for r in replies if r and "слишком часто" in r[0].text]
+    answered = [r for r in replies if r and "слишком часто" not in r[0].text]
+    silent = [r for r in replies if not r]
+    assert len(warnings) == 1 and len(answered) == 8 and len(silent) == 5

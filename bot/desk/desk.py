@@ -202,6 +202,22 @@ class Desk:
         if self._wake is not None:
             self._wake()
 
+    async def catch_up(self) -> int:
+        """Post what a stop left undone: cards of new appeals, residents' follow-ups. Safe to run any time."""
+        if self.chat_id is None:
+            return 0
+        done = 0
+        for appeal_id in await self.services.appeals.without_operator_card():
+            await self.open_topic(appeal_id)
+            done += 1
+        for message_id in await self.services.appeals.unrelayed_followups():
+            await self.relay_followup(message_id)
+            done += 1
+        return done
+
+    async def morning_digest(self) -> None:
+        await self.digest(self.services.appeals.today())
+
     async def digest(self, today: date) -> str | None:
         """The morning list for the General topic: due within two working days and overdue, by aide."""
         report = await self.services.appeals.due_report(today)

@@ -761,6 +761,24 @@ class AppealService:
         async with self._sessions() as s:
             return await s.get(Appeal, appeal_id)
 
+    async def without_operator_card(self, limit: int = 50) -> list[int]:
+        """Appeals whose card never reached the operator chat (the bot stopped in between), oldest first."""
+        async with self._sessions() as s:
+            rows = await s.scalars(select(Appeal.id).where(Appeal.card_message_id.is_(None))
+                                   .order_by(Appeal.id).limit(limit))
+            return list(rows)
+
+    async def unrelayed_followups(self, limit: int = 50) -> list[int]:
+        """Residents' follow-ups not yet posted to the operator chat, for appeals that have a card."""
+        async with self._sessions() as s:
+            rows = await s.scalars(
+                select(AppealMessage.id).join(Appeal, Appeal.id == AppealMessage.appeal_id)
+                .where(AppealMessage.direction == Direction.IN.value,
+                       AppealMessage.operator_chat_message_id.is_(None), Appeal.card_message_id.is_not(None),
+                       AppealMessage.created_at > Appeal.received_at)
+                .order_by(AppealMessage.id).limit(limit))
+            return list(rows)
+
     async def get_message(self, message_id: int) -> AppealMessage | None:
         async with self._sessions() as s:
             return await s.get(AppealMessage, message_id)
