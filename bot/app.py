@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.delivery.ratelimit import RateLimiter
+from bot.delivery.retry import RetryAfter
 from bot.delivery.sender import OutboxSender
 from bot.desk.desk import Desk
 from bot.desk.operator import OperatorDesk
@@ -91,6 +92,7 @@ async def build_app(settings: Settings, session: BaseSession | None = None, *, m
     services = Services(residents=ResidentService(sessions, key.encode()), territories=TerritoryService(sessions),
                         roles=roles, appeals=appeals)
     bot = make_bot(settings, session)
+    bot.session.middleware(RetryAfter())
     d = settings.delivery
     outbox = OutboxService(sessions, max_attempts=d.max_attempts)
     sender = OutboxSender(bot, outbox, RateLimiter(d.overall_per_second, d.private_per_second, d.group_per_minute))

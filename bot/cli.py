@@ -1,11 +1,13 @@
-"""``qatysu``: run the bot, migrate the database, import territories, manage staff roles."""
+"""``qatysu``: run the bot, migrate the database, import territories, manage staff roles, export appeals."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import logging
 import sys
+from datetime import date
 from pathlib import Path
 
 from bot.config import Settings, load_settings
@@ -14,9 +16,9 @@ from bot.services.territories import ImportError_, TerritoryService
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 
-NO_TOKEN = """No Telegram bot token is configured.
+NO_TOKEN = """No Telegram bot token is configured: starting the local sandbox instead.
 
-Set it in config.toml (copy config.example.toml):
+To run against Telegram, set the token in config.toml (copy config.example.toml):
     [telegram]
     token = "123456:ABC..."
 or in the environment:
@@ -38,7 +40,25 @@ def _parser() -> argparse.ArgumentParser:
     roles.add_argument("action", choices=["grant", "revoke", "list"])
     roles.add_argument("user_id", type=int, nargs="?")
     roles.add_argument("role", choices=[r.value for r in Role], nargs="?")
+    exp = sub.add_parser("export", help="export data",
+                         description="One row per appeal with its lifecycle; timestamps in UTC (ISO 8601 in CSV). "
+                                     "Names, phones and texts only with --with-personal-data, which is audited.")
+    exp.add_argument("what", choices=["appeals"])
+    exp.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+    exp.add_argument("--output", type=Path, help="the file to write (default: appeals-YYYYMMDD.FORMAT)")
+    exp.add_argument("--with-personal-data", action="store_true",
+                     help="add the resident's name, phone and the text (recorded in the audit log)")
+    exp.add_argument("--territory", metavar="KATO", help="only this territory and everything below it")
+    exp.add_argument("--since", metavar="YYYY-MM-DD", type=_iso_date,
+                     help="only appeals received on or after this day (Kazakhstan time)")
     return p
+
+
+def _iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date YYYY-MM-DD") from None
 
 
 async def _with_db(settings: Settings, work):
@@ -55,11 +75,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings()
     if args.cmd == "run":
+        if settings.telegram.token is None:
+            from bot.sandbox_mode import run_sandbox
+
+            print(NO_TOKEN, file=sys.stderr)
+            return asyncio.run(run_sandbox(settings))
         from bot.runner import run
 
-        if settings.telegram.token is None:
-            print(NO_TOKEN, file=sys.stderr)
-            return 2
         return asyncio.run(run(settings))
     if args.cmd == "db":
         asyncio.run(_with_db(settings, lambda _s: asyncio.sleep(0)))
@@ -73,7 +95,53 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"territories: {report.created} created, {report.updated} updated, {report.unchanged} unchanged")
         return 0
+    if args.cmd == "export":
+        return _export(settings, args)
     return _roles(settings, args)
+
+
+def _export(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.services.appeal_export import export_rows, write_csv, write_xlsx
+    from bot.services.audit import audit
+    from storage.models import Territory
+
+    output = args.output or Path(f"appeals-{date.today():%Y%m%d}.{args.format}")
+    personal = args.with_personal_data
+
+    async def work(sessions):
+        if args.territory is not None:
+            async with sessions() as s:
+                if await s.get(Territory, args.territory) is None:
+                    return None
+        rows = await export_rows(sessions, with_personal_data=personal, territory_kato=args.territory,
+                                 since=args.since, tz=settings.locale.timezone)
+        if personal:  # the trace is written before the file: no personal data leaves without one
+            async with sessions() as s, s.begin():
+                audit(s, "appeals.export_personal", object_type="export", object_id=output.name,
+                      rows=len(rows), format=args.format, output=str(output.resolve()), territory=args.territory,
+                      since=args.since.isoformat() if args.since else None, os_user=_os_user())
+        return rows
+
+    rows = asyncio.run(_with_db(settings, work))
+    if rows is None:
+        print(f"territory {args.territory} is not loaded (see `qatysu import territories`)", file=sys.stderr)
+        return 1
+    try:
+        (write_xlsx if args.format == "xlsx" else write_csv)(rows, output, with_personal_data=personal)
+    except OSError as exc:
+        print(f"{output}: {exc}", file=sys.stderr)
+        return 1
+    print(f"{len(rows)} appeals written to {output} (timestamps in UTC)")
+    print("WITH personal data (names, phones, texts); the export is recorded in the audit log" if personal
+          else "no personal data (add --with-personal-data for names, phones and texts)")
+    return 0
+
+
+def _os_user() -> str | None:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name in some containers
+        return None
 
 
 def _roles(settings: Settings, args: argparse.Namespace) -> int:

@@ -16,7 +16,8 @@ log = logging.getLogger(__name__)
 RESIDENT = [("start", N_("Start or main menu")), ("menu", N_("Main menu")), ("settings", N_("Settings")),
             ("help", N_("Help")), ("cancel", N_("Stop the current step"))]
 STAFF = {
-    Role.ADMIN: [("roles", N_("Staff roles")), ("grant", N_("Give a role")), ("revoke", N_("Take a role"))],
+    Role.ADMIN: [("roles", N_("Staff roles")), ("grant", N_("Give a role")), ("revoke", N_("Take a role")),
+                 ("stats", N_("Appeal statistics"))],
     Role.OPERATOR: [("staff", N_("Staff commands"))],
     Role.SECRETARY: [("staff", N_("Staff commands"))],
 }

@@ -82,6 +82,13 @@ class DeliverySettings(BaseModel):
     max_attempts: int = Field(5, ge=1)
 
 
+class SandboxSettings(BaseModel):
+    # Used only when no token is configured: `qatysu run` then starts the local sandbox.
+    host: str = "127.0.0.1"
+    port: int = Field(8081, ge=0, le=65535)
+    database_url: str = "sqlite+aiosqlite:///qatysu-sandbox.db"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="QATYSU_", env_nested_delimiter="__", extra="ignore", toml_file=None
@@ -95,6 +102,7 @@ class Settings(BaseSettings):
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     appeals: AppealsSettings = Field(default_factory=AppealsSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -73,14 +76,33 @@ def test_db_upgrade(env: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert "up to date" in capsys.readouterr().out
 
 
-def test_run_without_token_explains_and_never_prints_a_token(tmp_path: Path) -> None:
+def test_run_without_token_starts_the_sandbox(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QATYSU_")}
-    env["QATYSU_CONFIG"] = str(tmp_path / "none.toml")
+    env.update(QATYSU_CONFIG=str(tmp_path / "none.toml"), QATYSU_SANDBOX__PORT="0",
+               QATYSU_SANDBOX__DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'sandbox.db'}",
+               QATYSU_DATABASE__URL=f"sqlite+aiosqlite:///{tmp_path / 'real.db'}")
     (tmp_path / "none.toml").write_text("")
-    res = subprocess.run([sys.executable, "-m", "bot.cli", "run"], env=env, capture_output=True, text=True,
-                         cwd=tmp_path, timeout=60)
-    assert res.returncode == 2
-    assert "QATYSU_TELEGRAM__TOKEN" in res.stderr
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 60
+        line = ""
+        while time.monotonic() < deadline and "Open http://127.0.0.1:" not in line:
+            line = proc.stdout.readline()
+            assert line or proc.poll() is None, proc.stderr.read()
+        assert "Open http://127.0.0.1:" in line
+        url = line.split("Open ", 1)[1].split(" ", 1)[0]
+        page = urllib.request.urlopen(url, timeout=10).read().decode()
+        assert "<html" in page.lower()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    err = proc.stderr.read()
+    assert "QATYSU_TELEGRAM__TOKEN" in err and "qatysu-sandbox" not in err
+    assert (tmp_path / "sandbox.db").exists() and not (tmp_path / "real.db").exists()
 
 
 def test_token_is_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -21,7 +21,7 @@ async def test_residents_are_refused(app: App, tg: Telegram, command: str, lang:
 
 async def test_operator_cannot_grant(app: App, tg: Telegram) -> None:
     sent = await tg.text(Person(OPERATOR, "ru"), "/grant 5 admin")
-    assert "только для сотрудников" in sent[0].text
+    assert "только для администраторов" in sent[0].text
     assert Role.ADMIN not in await app.services.roles.roles_of(5)
     sent = await tg.text(Person(OPERATOR, "ru"), "/staff")
     assert "Команды сотрудника" in sent[0].text

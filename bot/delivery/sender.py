@@ -19,6 +19,7 @@ from aiogram.exceptions import (
 from aiogram.types import FSInputFile, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.delivery.ratelimit import RateLimiter
+from bot.delivery.retry import WAIT_ON_429
 from bot.services.outbox import Claimed, OutboxService
 
 log = logging.getLogger("qatysu.delivery")
@@ -56,6 +57,7 @@ class OutboxSender:
 
     async def send_one(self, row: Claimed) -> None:
         await self.limiter.wait(row.chat_id)
+        no_wait = WAIT_ON_429.set(False)  # a 429 here puts the row back instead of sleeping in the send
         try:
             msg = await deliver(self.bot, row.chat_id, row.payload)
         except TelegramRetryAfter as exc:
@@ -73,6 +75,8 @@ class OutboxSender:
             await self.outbox.retry(row, self.retry_seconds * row.attempts, repr(exc))
         else:
             await self.outbox.sent(row.id, msg.message_id)
+        finally:
+            WAIT_ON_429.reset(no_wait)
 
     async def run_once(self) -> int:
         """Claim one batch and send it; returns how many rows were taken."""

@@ -59,13 +59,17 @@ class ReplyButton:
 
 @dataclass
 class Screen:
-    """One message to show. ``text`` is HTML: anything a person typed must pass through ``esc``."""
+    """One message to show. ``text`` is HTML: anything a person typed must pass through ``esc``.
+
+    With ``photo`` (PNG or JPEG bytes) the text is the photo's caption when it fits Telegram's 1024
+    characters; a longer text is sent as a message of its own, then the photo."""
 
     text: str
     buttons: list[list[Button]] = field(default_factory=list)
     reply: list[list[ReplyButton]] | None = None  # a reply keyboard (e.g. to share a contact)
     remove_reply: bool = False
     notice: str | None = None  # a short pop-up answer to a button press
+    photo: bytes | None = None
 
 
 def esc(text: str | None, limit: int = 1000) -> str:

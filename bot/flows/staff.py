@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from bot.flows.base import Ctx
+import asyncio
+
+from babel.numbers import format_decimal, format_percent
+
+from bot.flows.appeal_labels import CATEGORIES, STATUSES, category_name, status_name
+from bot.flows.base import Ctx, esc
 from bot.i18n import N_
 from bot.services.roles import Role
 
@@ -14,7 +19,10 @@ COMMANDS: dict[str, tuple[Role, ...]] = {
     "roles": (Role.ADMIN,),
     "grant": (Role.ADMIN,),
     "revoke": (Role.ADMIN,),
+    "stats": (Role.ADMIN,),
 }
+TOP_CATEGORIES = 5  # in the text; the chart shows them all
+TOP_TERRITORIES = 8
 
 
 def role_name(ctx: Ctx, role: Role) -> str:
@@ -25,7 +33,10 @@ async def handle(ctx: Ctx) -> None:
     ev, tr, roles = ctx.event, ctx.tr, ctx.services.roles
     allowed = COMMANDS[ev.command or ""]
     if allowed and not await roles.has(ev.user_id, *allowed):
-        ctx.show(tr._("Sorry, this command is only for akimat staff."))
+        if allowed == (Role.ADMIN,) and await roles.roles_of(ev.user_id):
+            ctx.show(tr._("Sorry, this command is only for akimat administrators."))
+        else:
+            ctx.show(tr._("Sorry, this command is only for akimat staff."))
         return
     if ev.command == "whoami":
         mine = await roles.roles_of(ev.user_id)
@@ -34,7 +45,11 @@ async def handle(ctx: Ctx) -> None:
     elif ev.command == "staff":
         ctx.show(tr._("Staff commands:\n/roles: list staff roles (administrator)\n"
                       "/grant ID role, /revoke ID role: give or take a role (administrator)\n"
-                      "/whoami: your ID and role\n\nRoles: admin, operator, secretary."))
+                      "/stats: appeal statistics with a chart (administrator)\n"
+                      "/whoami: your ID and role\n\nRoles: admin, operator, secretary.\n"
+                      "Operators answer appeals in the operator chat, in each appeal's topic."))
+    elif ev.command == "stats":
+        await _stats(ctx)
     elif ev.command == "roles":
         entries = await roles.list()
         lines = [f"• <code>{e.user_id}</code>: {role_name(ctx, e.role)}"
@@ -65,3 +80,70 @@ async def _grant_or_revoke(ctx: Ctx) -> None:
             ctx.show(tr._("This role is set in config.toml; remove it there."))
         else:
             ctx.show(tr._("{user_id} does not have this role.", user_id=user_id))
+
+
+async def _stats(ctx: Ctx) -> None:
+    """Numbers for the akim, all time: counts by status, the top categories and settlements, the median
+    time to answer, the share answered on time, the mean rating; with a chart of categories and statuses."""
+    tr = ctx.tr
+    st = await ctx.services.appeals.stats()
+    title = tr._("Appeals: {total}", total=tr.number(st.total))
+    if st.total == 0:
+        ctx.show(tr._("No appeals yet."))
+        return
+
+    def bullets(items: list[tuple[str, int]]) -> list[str]:
+        return [f"• {name}: {tr.number(n)}" for name, n in items]
+
+    order = {k: i for i, k in enumerate(STATUSES)}
+    statuses = sorted(st.by_status.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
+    categories = sorted(st.by_category.items(), key=lambda kv: (-kv[1], category_name(tr, kv[0])))
+    # no tr._() inside f-strings: the extractor does not see into them
+    by_status, by_category, by_settlement = tr._("By status"), tr._("By category"), tr._("By settlement")
+    lines = [f"📊 <b>{title}</b>", "", f"<b>{by_status}</b>",
+             *bullets([(status_name(tr, k), n) for k, n in statuses]),
+             "", f"<b>{by_category}</b>",
+             *bullets([(category_name(tr, k), n) for k, n in categories[:TOP_CATEGORIES]])]
+    if len(categories) > TOP_CATEGORIES:
+        lines += bullets([(tr._("Other topics"), sum(n for _, n in categories[TOP_CATEGORIES:]))])
+    lines += ["", f"<b>{by_settlement}</b>", *bullets(await _territories(ctx, st.by_territory))]
+    lines.append("")
+    if st.answered:
+        hours = st.median_hours_to_answer or 0.0
+        lines.append(tr._("Median time to answer: {hours} h ({days} d)",
+                          hours=format_decimal(hours, "#,##0.#", locale=tr.lang),
+                          days=format_decimal(hours / 24, "#,##0.#", locale=tr.lang)))
+        lines.append(tr._("Answered on time: {percent} of {answered}",
+                          percent=format_percent(st.answered_on_time_share or 0.0, locale=tr.lang),
+                          answered=tr.number(st.answered)))
+    else:
+        lines.append(tr._("No answers yet."))
+    if st.rating_count and st.rating_mean is not None:
+        lines.append(tr._("Average rating: {mean} of 5 ({count} ratings)",
+                          mean=format_decimal(st.rating_mean, "0.0", locale=tr.lang),
+                          count=tr.number(st.rating_count)))
+    else:
+        lines.append(tr._("No ratings yet."))
+
+    labels = {"title": title, "by_category": by_category, "by_status": by_status,
+              "categories": {k: category_name(tr, k) for k in CATEGORIES},
+              "statuses": {k: status_name(tr, k) for k in STATUSES},
+              "other": tr._("Other topics")}
+    from bot import charts  # matplotlib loads on the first /stats, not when the bot starts
+
+    # about 0.3 s of drawing: in a thread, so other chats are answered meanwhile
+    photo = await asyncio.to_thread(charts.appeals_chart, st, labels)
+    ctx.show("\n".join(lines), photo=photo)
+
+
+async def _territories(ctx: Ctx, counts: dict[str | None, int]) -> list[tuple[str, int]]:
+    tr = ctx.tr
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0] or ""))
+    out = []
+    for kato, n in ranked[:TOP_TERRITORIES]:
+        place = await ctx.services.territories.get(kato) if kato else None
+        name = esc(place.name(tr.lang)) if place else (kato or tr._("Settlement not given"))
+        out.append((name, n))
+    if len(ranked) > TOP_TERRITORIES:
+        out.append((tr._("Other settlements"), sum(n for _, n in ranked[TOP_TERRITORIES:])))
+    return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import (
+    BufferedInputFile,
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -16,6 +17,7 @@ from aiogram.types import (
 from bot.flows.base import Screen
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+CAPTION_LIMIT = 1024  # Telegram's limit for a photo caption
 
 
 def markup(screen: Screen) -> Markup:
@@ -36,7 +38,15 @@ def markup(screen: Screen) -> Markup:
 
 async def send(bot: Bot, chat_id: int, screens: list[Screen]) -> None:
     for screen in screens:
-        await bot.send_message(chat_id, screen.text, reply_markup=markup(screen))
+        if screen.photo is None:
+            await bot.send_message(chat_id, screen.text, reply_markup=markup(screen))
+            continue
+        photo = BufferedInputFile(screen.photo, "stats.png")
+        if len(screen.text) <= CAPTION_LIMIT:  # the HTML source: never shorter than what Telegram counts
+            await bot.send_photo(chat_id, photo, caption=screen.text or None, reply_markup=markup(screen))
+        else:
+            await bot.send_message(chat_id, screen.text)
+            await bot.send_photo(chat_id, photo, reply_markup=markup(screen))
 
 
 async def answer_callback(bot: Bot, cb: CallbackQuery, screens: list[Screen]) -> None:
@@ -47,7 +57,8 @@ async def answer_callback(bot: Bot, cb: CallbackQuery, screens: list[Screen]) ->
         return
     first, rest = screens[0], screens[1:]
     m = markup(first)
-    editable = cb.message is not None and (m is None or isinstance(m, InlineKeyboardMarkup))
+    editable = (cb.message is not None and first.photo is None
+                and (m is None or isinstance(m, InlineKeyboardMarkup)))
     if editable and cb.message is not None:
         try:
             await bot.edit_message_text(first.text, chat_id=cb.message.chat.id, message_id=cb.message.message_id,

@@ -1,0 +1,74 @@
+"""`qatysu run` with no token: the local sandbox, the bot against it, demo data in a database of its own."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.app import App, build_app
+from bot.config import Settings
+from bot.runner import serve
+from sandbox import Sandbox
+
+log = logging.getLogger("qatysu.sandbox")
+TOKEN = "1000000001:qatysu-sandbox"
+SAMPLE = Path(__file__).parent / "data" / "territories_sample.csv"
+
+
+@dataclass
+class DemoPeople:
+    residents: list[int]
+    aide: int
+    secretary: int
+    admin: int
+
+
+async def demo_people(sb: Sandbox) -> DemoPeople:
+    """People to chat as: two residents who have not registered yet, an aide, a secretary, an admin."""
+    aigul = await sb.create_user("Айгүл", last_name="Сәрсенова", language_code="kk")
+    ivan = await sb.create_user("Иван", last_name="Петров", language_code="ru")
+    aide = await sb.create_user("Ержан", last_name="(оператор)", language_code="kk", role="aide", started=True)
+    secretary = await sb.create_user("Гүлнар", last_name="(хатшы)", language_code="kk", role="secretary",
+                                     started=True)
+    admin = await sb.create_user("Әсел", last_name="(әкімші)", language_code="ru", started=True)
+    return DemoPeople([aigul["id"], ivan["id"]], aide["id"], secretary["id"], admin["id"])
+
+
+def sandbox_settings(settings: Settings, sb: Sandbox, people: DemoPeople) -> Settings:
+    data = settings.model_dump()
+    data["telegram"].update(token=TOKEN, api_base=sb.api_base, operator_chat_id=sb.operator_chat_id)
+    data["database"]["url"] = settings.sandbox.database_url
+    roles = data["roles"]
+    roles["operators"] = [*roles["operators"], people.aide]
+    roles["secretaries"] = [*roles["secretaries"], people.secretary]
+    roles["admins"] = [*roles["admins"], people.admin]
+    return Settings(**data)
+
+
+async def seed_demo(app: App) -> None:
+    """Demo data, marked as such, only ever written to the sandbox's own database."""
+    report = await app.services.territories.import_csv(SAMPLE, demo=True)
+    log.info("demo territories: %s created", report.created)
+
+
+async def start_sandbox(settings: Settings, port: int | None = None) -> tuple[Sandbox, App]:
+    sb = Sandbox(TOKEN, rate_overall_per_s=settings.delivery.overall_per_second + 5)
+    await sb.start(settings.sandbox.host, settings.sandbox.port if port is None else port)
+    people = await demo_people(sb)
+    app = await build_app(sandbox_settings(settings, sb, people))
+    await seed_demo(app)
+    return sb, app
+
+
+async def run_sandbox(settings: Settings) -> int:
+    sb, app = await start_sandbox(settings)
+    print(f"\nNo Telegram token is set, so Qatysu runs against the local sandbox.\n"
+          f"Open {sb.page_url} in a browser to chat with the bot as residents, the aide and the secretary.\n"
+          f"Demo data lives in {settings.sandbox.database_url} only. Stop with Ctrl+C.\n", flush=True)
+    try:
+        await serve(app)
+    finally:
+        await app.close()
+        await sb.stop()
+    return 0
