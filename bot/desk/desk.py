@@ -73,15 +73,24 @@ class Desk:
             a = await self.services.appeals.get(appeal_id)
             if a is None or a.card_message_id is not None:
                 return
-            topic_id: int | None = None
-            try:
-                title = texts.topic_title(self.tr, a, await self._place(a))
-                topic = await self.bot.create_forum_topic(self.chat_id, title)
-                topic_id = topic.message_thread_id
-            except TelegramBadRequest as exc:  # not a forum: the card and replies to it work instead
-                log.info("operator chat has no topics (%s); using replies to the card", exc)
+            topic_id: int | None = a.topic_id
+            if topic_id is None:
+                try:
+                    title = texts.topic_title(self.tr, a, await self._place(a))
+                    topic = await self.bot.create_forum_topic(self.chat_id, title)
+                    topic_id = topic.message_thread_id
+                    # stored at once: an aide may write in the topic before the card is posted
+                    await self.services.appeals.set_operator_thread(a.id, topic_id, None)
+                except TelegramBadRequest as exc:  # not a forum: the card and replies to it work instead
+                    log.info("operator chat has no topics (%s); using replies to the card", exc)
             text, kb = await self._card(a)
-            card = await self.bot.send_message(self.chat_id, text, message_thread_id=topic_id, reply_markup=kb)
+            try:
+                card = await self.bot.send_message(self.chat_id, text, message_thread_id=topic_id, reply_markup=kb)
+            except TelegramBadRequest as exc:
+                if topic_id is None or "thread" not in str(exc).lower():
+                    raise
+                await self.services.appeals.set_operator_thread(a.id, None, None)  # the topic is gone
+                raise
             await self.services.appeals.set_operator_thread(a.id, topic_id, card.message_id)
             for m in await self.services.appeals.conversation(a.id):
                 if m.direction == Direction.IN and (m.file_id or m.latitude is not None):

@@ -30,7 +30,7 @@ class Live:
         return msgs[-1]
 
     async def expect(self, chat_id: int, text: str, thread_id: int | None = None,
-                     timeout: float = 10) -> dict:  # noqa: ASYNC109 - a test deadline
+                     timeout: float = 20) -> dict:  # noqa: ASYNC109 - a test deadline
         """Wait until one of the bot's messages in the chat (new or edited) contains ``text``."""
 
         def found():
