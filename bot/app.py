@@ -88,7 +88,8 @@ async def build_app(settings: Settings, session: BaseSession | None = None, *, m
     a = settings.appeals
     calendar = WorkCalendar(settings.locale.timezone, a.extra_days_off, a.extra_working_days, a.work_start, a.work_end)
     appeals = AppealService(sessions, calendar, answer_days=a.answer_days, forward_days=a.forward_days,
-                            max_extension_months=a.max_extension_months, repeat_window_days=a.repeat_window_days)
+                            max_extension_months=a.max_extension_months, repeat_window_days=a.repeat_window_days,
+                            categories=tuple(a.categories))
     services = Services(residents=ResidentService(sessions, key.encode()), territories=TerritoryService(sessions),
                         roles=roles, appeals=appeals)
     bot = make_bot(settings, session)

@@ -73,6 +73,9 @@ class AppealsSettings(BaseModel):
     extra_days_off: list[date] = Field(default_factory=list)
     extra_working_days: list[date] = Field(default_factory=list)
     digest_time: time = time(9, 0)
+    categories: list[str] = Field(default_factory=lambda: [
+        "housing", "roads", "water", "heating_gas", "electricity_lighting", "waste", "landscaping", "transport",
+        "land", "healthcare", "education", "social_support", "mobile_internet", "other"])
 
 
 class DeliverySettings(BaseModel):

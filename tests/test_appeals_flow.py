@@ -283,3 +283,45 @@ async def test_aide_actions_are_audited_with_the_aide(app: App, tg: Telegram) ->
     async with app.sessions() as s:
         rows = (await s.scalars(select(AuditLog).where(AuditLog.actor_user_id == OPERATOR))).all()
     assert rows
+
+
+async def test_reply_template_answers_in_the_appeals_language(app: App, tg: Telegram) -> None:
+    who = Person(2019, "ru")
+    a = await filed(app, tg, who, RU, "Жалоба", TEXT_RU)
+    card = tg.session.messages[(OPERATOR_CHAT, a.card_message_id)]
+    sent = await tg.press(AIDE, card.data_of("Үлгілер"), card)
+    templates = sent[-1]
+    assert "Ваше обращение рассмотрено, работы выполнены" in str(templates.buttons)  # the appeal is in Russian
+    sent = await tg.press(AIDE, templates.data_of("работы выполнены"), templates)
+    to_resident = next(m for m in sent if m.chat_id == who.id)
+    assert "Ваше обращение рассмотрено, работы выполнены" in to_resident.text and "Решено" in str(to_resident.buttons)
+    assert (await app.services.appeals.get(a.id)).status == AppealStatus.ANSWERED
+    await app.sender.run_once()
+    assert any("взято в работу" in m.text for m in tg.chat(who.id))  # taken first, and told
+
+
+async def test_aide_photo_reaches_the_resident(app: App, tg: Telegram) -> None:
+    who = Person(2020, "kk")
+    a = await filed(app, tg, who)
+    msg = tg._message(AIDE, OPERATOR_CHAT, photo=PHOTO["photo"], caption="Жөнделген шам",
+                      message_thread_id=a.topic_id, is_topic_message=True)
+    sent = await tg.feed({"message": msg})
+    photo = next(m for m in sent if m.chat_id == who.id)
+    assert photo.kind == "sendPhoto" and "Жөнделген шам" in photo.text and a.number in photo.text
+
+
+async def test_only_configured_categories_are_offered(settings) -> None:
+    settings.appeals.categories = ["roads", "water"]
+    app, session = await make_app(settings)
+    try:
+        tg = Telegram(app, session)
+        who = Person(2021, "kk")
+        await register(tg, who, KK)
+        await tg.click(who, "Өтініш жазу")
+        sent = await tg.click(who, "Шағым")
+        labels = [b["text"] for b in sent[-1].buttons]
+        assert "Жолдар" in labels and "Су" in labels and "Жер" not in labels
+        sent = await tg.press(who, "ac:land")
+        assert "Тақырыпты таңдаңыз" in sent[-1].text
+    finally:
+        await app.close()

@@ -6,7 +6,7 @@ The draft lives in the conversation state, so it survives a restart at any step.
 from __future__ import annotations
 
 from bot.flows import menu, phone, territory
-from bot.flows.appeal_labels import CATEGORIES, KINDS, category_name, kind_name
+from bot.flows.appeal_labels import KINDS, category_name, kind_name
 from bot.flows.base import Button, Ctx, esc
 from bot.flows.common import BACK, nav_row, wrong_input
 from storage.state import State
@@ -40,7 +40,7 @@ async def prompt(ctx: Ctx) -> None:
             f"<b>{tr._(label)}</b>: {tr._(hint)}" for label, hint in KINDS.values()]
         ctx.show("\n".join(lines), [[Button(tr._(KINDS[k][0]), f"ak:{k}")] for k in KINDS] + [nav_row(ctx, back=False)])
     elif st.step == CATEGORY:
-        keys = list(CATEGORIES)
+        keys = ctx.settings.appeals.categories
         rows = [[Button(category_name(tr, k), f"ac:{k}") for k in keys[i:i + 2]] for i in range(0, len(keys), 2)]
         ctx.show(tr._("What is it about? Choose a topic."), rows + [nav_row(ctx)])
     elif st.step == PLACE:
@@ -150,7 +150,7 @@ async def _kind(ctx: Ctx) -> None:
 
 async def _category(ctx: Ctx) -> None:
     st, ev = ctx.state, ctx.event
-    if ev.kind == "button" and ev.data.startswith("ac:") and ev.data[3:] in CATEGORIES:
+    if ev.kind == "button" and ev.data.startswith("ac:") and ev.data[3:] in ctx.settings.appeals.categories:
         st.data["category"], st.step = ev.data[3:], PLACE
     else:
         wrong_input(ctx)
