@@ -28,8 +28,12 @@ async def accept_contact(ctx: Ctx, skip: bool = True) -> str:
         ctx.show(tr._("Please share your own number with the «📱 Share my number» button."),
                  reply=keyboard(ctx, skip))
     except PhoneTaken:
-        ctx.show(tr._("This number is already registered with another account. "
-                      "Registration continues without it; if this is a mistake, please contact the akimat."))
+        if skip:
+            ctx.show(tr._("This number is already registered with another account. "
+                          "Registration continues without it; if this is a mistake, please contact the akimat."))
+        else:
+            ctx.show(tr._("This number is already registered with another account, so it cannot be used here. "
+                          "If this is a mistake, please contact the akimat."), reply=keyboard(ctx, skip))
         return TAKEN
     except ValueError:
         ctx.show(tr._("I could not read this number. Please use the «📱 Share my number» button."),
