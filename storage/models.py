@@ -14,6 +14,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -288,4 +289,108 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# -- People's Participatory Budget (Халық араласатын бюджет) -------------------------------------------------
+
+
+class BudgetCampaign(Base):
+    """One participatory-budget campaign of one territory (and everything below it). Phases are given by
+    times; the rules (threshold ≥ 10, votes per resident, vote changes, tie rule) are fixed at creation, so
+    they are public before voting opens. Results are published as JSON with a SHA-256 digest."""
+
+    __tablename__ = "budget_campaign"
+    __table_args__ = (
+        CheckConstraint("threshold >= 10", name="threshold_min"),
+        CheckConstraint("votes_per_resident >= 1", name="votes_per_resident_min"),
+        CheckConstraint("budget_tenge > 0", name="budget_positive"),
+        CheckConstraint("tie_rule IN ('earlier_submission', 'lower_cost', 'lot_by_digest')", name="tie_rule"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title_kk: Mapped[str] = mapped_column(String(200))
+    title_ru: Mapped[str] = mapped_column(String(200))
+    territory_kato: Mapped[str] = mapped_column(String(12), ForeignKey("territory.kato", ondelete="RESTRICT"),
+                                                index=True)
+    proposals_from: Mapped[datetime] = mapped_column(UTCDateTime())
+    proposals_until: Mapped[datetime] = mapped_column(UTCDateTime())
+    review_until: Mapped[datetime] = mapped_column(UTCDateTime())
+    voting_from: Mapped[datetime] = mapped_column(UTCDateTime())
+    voting_until: Mapped[datetime] = mapped_column(UTCDateTime())
+    results_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    budget_tenge: Mapped[int] = mapped_column(BigInteger)
+    votes_per_resident: Mapped[int] = mapped_column(Integer, default=1)
+    vote_change_allowed: Mapped[bool] = mapped_column(Boolean, default=False)
+    threshold: Mapped[int] = mapped_column(Integer, default=10)
+    tie_rule: Mapped[str] = mapped_column(String(24), default="earlier_submission")
+    results_digest: Mapped[str | None] = mapped_column(String(64))
+    results_json: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    def title(self, lang: str) -> str:
+        return self.title_ru if lang == "ru" else self.title_kk
+
+
+class BudgetProject(Base):
+    """A project proposal (жобалық ұсыныс). ``author_resident_id`` is empty for projects the akimat
+    prepared. Status: proposed → accepted | rejected | returned → resubmitted → …; only accepted ones are
+    on the ballot."""
+
+    __tablename__ = "budget_project"
+    __table_args__ = (
+        # Lets a vote reference (project, campaign) together, so a vote cannot point to another campaign's project.
+        UniqueConstraint("id", "campaign_id", name="uq_budget_project_id_campaign"),
+        Index("ix_budget_project_campaign_status", "campaign_id", "status"),
+        CheckConstraint("cost_tenge > 0", name="cost_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(Integer, ForeignKey("budget_campaign.id", ondelete="RESTRICT"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    cost_tenge: Mapped[int] = mapped_column(BigInteger)
+    territory_kato: Mapped[str | None] = mapped_column(
+        String(12), ForeignKey("territory.kato", ondelete="SET NULL"), index=True
+    )
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    photo_file_id: Mapped[str | None] = mapped_column(String(255))
+    author_resident_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("resident.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16), default="proposed")
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    reviewed_by: Mapped[int | None] = mapped_column(BigInteger)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Vote(Base):
+    """One vote. The database holds the rules: one vote per person and project (keyed on the phone hash, so
+    a second Telegram account with the same phone cannot vote again), and at most ``votes_per_resident`` per
+    person and campaign through ``slot`` (1..N, picked by the service): concurrent attempts collide on a
+    unique constraint instead of double-voting."""
+
+    __tablename__ = "vote"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "project_id", "phone_hash", name="uq_vote_campaign_project_phone"),
+        UniqueConstraint("campaign_id", "phone_hash", "slot", name="uq_vote_campaign_phone_slot"),
+        UniqueConstraint("campaign_id", "resident_id", "slot", name="uq_vote_campaign_resident_slot"),
+        ForeignKeyConstraint(["project_id", "campaign_id"], ["budget_project.id", "budget_project.campaign_id"],
+                             name="fk_vote_project_campaign", ondelete="RESTRICT"),
+        CheckConstraint("slot >= 1", name="slot_min"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(Integer, ForeignKey("budget_campaign.id", ondelete="RESTRICT"))
+    project_id: Mapped[int] = mapped_column(Integer)
+    resident_id: Mapped[int] = mapped_column(Integer, ForeignKey("resident.id", ondelete="RESTRICT"), index=True)
+    phone_hash: Mapped[str] = mapped_column(String(64))
+    slot: Mapped[int] = mapped_column(SmallInteger)
+    receipt: Mapped[str] = mapped_column(String(16), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
