@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -13,6 +12,7 @@ from aiogram.types import CallbackQuery, TelegramObject, Update
 
 from bot.flows.base import Services
 from bot.i18n import I18n, pick_language
+from bot.locks import KeyedLocks
 
 
 def chat_key(update: Update) -> int | None:
@@ -29,28 +29,16 @@ class ChatSerializer(BaseMiddleware):
     """Per-chat locks in this process. Several replicas need a shared lock (Redis) instead."""
 
     def __init__(self) -> None:
-        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+        self._locks = KeyedLocks()
 
     async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
                        event: TelegramObject, data: dict[str, Any]) -> Any:
         key = chat_key(event) if isinstance(event, Update) else None
         if key is None:
             return await handler(event, data)
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                return await handler(event, data)
-        finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
+        async with self._locks.hold(key):
+            return await handler(event, data)
 
-    @property
-    def active_chats(self) -> int:
-        return len(self._locks)
 
 
 class Throttle(BaseMiddleware):

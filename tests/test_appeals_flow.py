@@ -325,3 +325,16 @@ async def test_only_configured_categories_are_offered(settings) -> None:
         assert "Тақырыпты таңдаңыз" in sent[-1].text
     finally:
         await app.close()
+
+
+async def test_a_long_morning_list_is_cut_between_lines(app: App, tg: Telegram) -> None:
+    who = Person(2022, "kk")
+    await register(tg, who, KK)
+    r = await app.services.residents.get(who.id)
+    for i in range(260):
+        await app.services.appeals.create(r.id, "suggestion", "roads", "114033200", f"{TEXT_KK} №{i} әр түрлі",
+                                          "kk", anonymous=False, contact_name="Айгүл")
+    text = await app.desk.digest(date(2030, 1, 10))
+    assert len(text) <= 4000 and text.endswith("…")
+    posted = tg.chat(OPERATOR_CHAT)[-1]
+    assert posted.text == text  # the recording session checked its HTML like Telegram does

@@ -5,7 +5,6 @@ Telegram-specific (forum topics), so it lives beside the handlers, not in the ch
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import date
 
@@ -18,6 +17,7 @@ from bot.desk import texts
 from bot.flows.base import Screen, Services, esc
 from bot.handlers.render import markup
 from bot.i18n import I18n
+from bot.locks import KeyedLocks
 from bot.services.appeals import Direction, StatusChange
 from bot.services.outbox import OutboxService, Outgoing, Priority
 from storage.models import Appeal
@@ -31,7 +31,7 @@ class Desk:
         self.bot, self.services, self.settings, self.i18n, self.outbox = bot, services, settings, i18n, outbox
         self.chat_id = settings.telegram.operator_chat_id
         self.tr = i18n(settings.locale.default)
-        self._locks: dict[int, asyncio.Lock] = {}
+        self._locks = KeyedLocks()
         self._wake = wake_sender
 
     # -- effects from the residents' conversations ------------------------------------------------
@@ -68,35 +68,37 @@ class Desk:
         if self.chat_id is None:
             log.warning("no telegram.operator_chat_id: appeal %s waits in the database", appeal_id)
             return
-        lock = self._locks.setdefault(appeal_id, asyncio.Lock())
-        async with lock:
-            a = await self.services.appeals.get(appeal_id)
-            if a is None or a.card_message_id is not None:
-                return
-            topic_id: int | None = a.topic_id
-            if topic_id is None:
-                try:
-                    title = texts.topic_title(self.tr, a, await self._place(a))
-                    topic = await self.bot.create_forum_topic(self.chat_id, title)
-                    topic_id = topic.message_thread_id
-                    # stored at once: an aide may write in the topic before the card is posted
-                    await self.services.appeals.set_operator_thread(a.id, topic_id, None)
-                except TelegramBadRequest as exc:  # not a forum: the card and replies to it work instead
-                    log.info("operator chat has no topics (%s); using replies to the card", exc)
-            text, kb = await self._card(a)
+        async with self._locks.hold(appeal_id):
+            await self._open_topic(appeal_id)
+
+    async def _open_topic(self, appeal_id: int) -> None:
+        a = await self.services.appeals.get(appeal_id)
+        if a is None or a.card_message_id is not None:
+            return
+        topic_id: int | None = a.topic_id
+        if topic_id is None:
             try:
-                card = await self.bot.send_message(self.chat_id, text, message_thread_id=topic_id, reply_markup=kb)
-            except TelegramBadRequest as exc:
-                if topic_id is None or "thread" not in str(exc).lower():
-                    raise
-                await self.services.appeals.set_operator_thread(a.id, None, None)  # the topic is gone
+                title = texts.topic_title(self.tr, a, await self._place(a))
+                topic = await self.bot.create_forum_topic(self.chat_id, title)
+                topic_id = topic.message_thread_id
+                # stored at once: an aide may write in the topic before the card is posted
+                await self.services.appeals.set_operator_thread(a.id, topic_id, None)
+            except TelegramBadRequest as exc:  # not a forum: the card and replies to it work instead
+                log.info("operator chat has no topics (%s); using replies to the card", exc)
+        text, kb = await self._card(a)
+        try:
+            card = await self.bot.send_message(self.chat_id, text, message_thread_id=topic_id, reply_markup=kb)
+        except TelegramBadRequest as exc:
+            if topic_id is None or "thread" not in str(exc).lower():
                 raise
-            await self.services.appeals.set_operator_thread(a.id, topic_id, card.message_id)
-            for m in await self.services.appeals.conversation(a.id):
-                if m.direction == Direction.IN and (m.file_id or m.latitude is not None):
-                    sent = await self._send_in(a, topic_id, card.message_id, m.text, m.media_kind, m.file_id,
-                                               (m.latitude, m.longitude) if m.latitude is not None else None)
-                    await self.services.appeals.link_message(m.id, operator_chat_message_id=sent.message_id)
+            await self.services.appeals.set_operator_thread(a.id, None, None)  # the topic is gone
+            raise
+        await self.services.appeals.set_operator_thread(a.id, topic_id, card.message_id)
+        for m in await self.services.appeals.conversation(a.id):
+            if m.direction == Direction.IN and (m.file_id or m.latitude is not None):
+                sent = await self._send_in(a, topic_id, card.message_id, m.text, m.media_kind, m.file_id,
+                                           (m.latitude, m.longitude) if m.latitude is not None else None)
+                await self.services.appeals.link_message(m.id, operator_chat_message_id=sent.message_id)
 
     async def refresh_card(self, appeal_id: int, today: date | None = None) -> None:
         a = await self.services.appeals.get(appeal_id)
@@ -241,7 +243,9 @@ class Desk:
             lines += ["", tr._("Aide: {who}", who=who)]
             lines += [f"🔴 {i.number} · {tr.date(i.due)}" for i in part.overdue]
             lines += [f"🟡 {i.number} · {tr.date(i.due)}" for i in part.due_soon]
-        text = "\n".join(lines)[:4000]
+        while len("\n".join(lines)) > 4000:  # whole lines only, so no tag is cut in half
+            lines = lines[:-2] + ["…"]
+        text = "\n".join(lines)
         try:
             await self.bot.send_message(self.chat_id, text)
         except TelegramAPIError as exc:

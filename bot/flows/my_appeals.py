@@ -71,13 +71,15 @@ async def _show_appeal(ctx: Ctx, appeal_id: int) -> None:
     if a.rating:
         lines.append(tr._("Your rating: {stars}", stars="⭐" * a.rating))
     messages = await ctx.services.appeals.conversation(a.id, resident_id=ctx.resident.id)
-    shown = messages[-6:]
-    if shown:
-        lines.append("")
-    for m in shown:
+    talk = []
+    for m in messages[-6:]:
         who = tr._("You") if m.direction == Direction.IN else tr._("Akimat")
         body = esc(m.text, 500) if m.text else ("📎" if m.file_id else ("📍" if m.latitude is not None else ""))
-        lines.append(f"<b>{who}</b> ({tr.datetime(m.created_at)}): {body}")
+        talk.append(f"<b>{who}</b> ({tr.datetime(m.created_at)}): {body}")
+    while talk and len("\n".join(lines + talk)) > 3800:  # drop the oldest whole messages, never cut a tag
+        talk.pop(0)
+    if talk:
+        lines += [""] + talk
     rows: list[list[Button]] = []
     if a.status in OPEN_STATUSES:
         rows.append([Button(tr._("✍️ Add a message"), f"ma:w:{a.id}")])
@@ -86,7 +88,7 @@ async def _show_appeal(ctx: Ctx, appeal_id: int) -> None:
     if a.status in (AppealStatus.ANSWERED, AppealStatus.CLOSED) and a.answered_at is not None:
         rows.append([Button("⭐" * n, f"ma:s:{a.id}:{n}") for n in range(1, 6)])
     rows.append([Button(tr._("« My appeals"), BACK)])
-    ctx.show("\n".join(lines)[:4000], rows)
+    ctx.show("\n".join(lines), rows)
 
 
 async def _open(ctx: Ctx, appeal_id: int) -> None:
