@@ -191,7 +191,7 @@ class Desk:
                 sent = await self.bot.send_message(resident.chat_id, body, reply_markup=kb)
         except TelegramForbiddenError:
             await self.services.appeals.note_blocked(a.id)
-            await self.services.residents.mark_unreachable(resident.id)
+            await self.services.residents.set_reachable(resident.id, False)
             await self.refresh_card(a.id)
             return False
         if stored is not None:

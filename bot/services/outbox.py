@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import IntEnum
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -144,21 +144,3 @@ class OutboxService:
             res = await s.execute(update(OutboxMessage).where(OutboxMessage.state == SENDING)
                                   .values(state=UNKNOWN, error="in flight when the sender stopped"))
             return res.rowcount or 0
-
-    async def cancel_broadcast(self, broadcast_id: int) -> int:
-        async with self._sessions() as s, s.begin():
-            res = await s.execute(update(OutboxMessage)
-                                  .where(OutboxMessage.broadcast_id == broadcast_id, OutboxMessage.state == PENDING)
-                                  .values(state=CANCELLED))
-            return res.rowcount or 0
-
-    async def counts(self, broadcast_id: int | None = None) -> dict[str, int]:
-        q = select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)
-        if broadcast_id is not None:
-            q = q.where(OutboxMessage.broadcast_id == broadcast_id)
-        async with self._sessions() as s:
-            return {state: n for state, n in (await s.execute(q)).all()}
-
-    async def pending_exists(self) -> bool:
-        async with self._sessions() as s:
-            return (await s.scalar(select(OutboxMessage.id).where(OutboxMessage.state == PENDING).limit(1))) is not None

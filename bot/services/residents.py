@@ -75,9 +75,6 @@ class ResidentService:
             if r is not None:
                 r.reachable = reachable
 
-    async def mark_unreachable(self, resident_id: int) -> None:
-        await self.set_reachable(resident_id, False)
-
     async def consent(self, user_id: int, chat_id: int, language: str, version: str) -> Resident:
         """Create (or refresh) the resident with the consent given now."""
         now = utcnow()

@@ -72,10 +72,6 @@ class TerritoryService:
             )
             return list(rows)
 
-    async def count(self) -> int:
-        async with self._sessions() as s:
-            return int(await s.scalar(select(func.count()).select_from(Territory)) or 0)
-
     async def import_csv(self, path: Path, *, demo: bool = False) -> ImportReport:
         """Insert or update territories from a CSV file; the same file twice changes nothing."""
         rows = read_territories_csv(path)
