@@ -23,17 +23,20 @@ from bot.delivery.retry import RetryAfter
 from bot.delivery.sender import OutboxSender
 from bot.desk.desk import Desk
 from bot.desk.operator import OperatorDesk
+from bot.effects import Effects
 from bot.flows.base import Services
 from bot.flows.engine import Conversations
 from bot.handlers import errors, operator, private
 from bot.i18n import I18n
 from bot.middlewares import ChatSerializer, Throttle, warn_too_fast
 from bot.services.appeals import AppealService
+from bot.services.budget import BudgetService
 from bot.services.calendar import WorkCalendar
 from bot.services.outbox import OutboxService
 from bot.services.residents import ResidentService
 from bot.services.roles import Role, RoleService
 from bot.services.secrets import get_or_create_secret
+from bot.services.tasks import TaskService
 from bot.services.territories import TerritoryService
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
@@ -55,6 +58,7 @@ class App:
     outbox: OutboxService
     sender: OutboxSender
     desk: Desk
+    effects: Effects
 
     async def close(self) -> None:
         await self.bot.session.close()
@@ -90,15 +94,18 @@ async def build_app(settings: Settings, session: BaseSession | None = None, *, m
     appeals = AppealService(sessions, calendar, answer_days=a.answer_days, forward_days=a.forward_days,
                             max_extension_months=a.max_extension_months, repeat_window_days=a.repeat_window_days,
                             categories=tuple(a.categories))
-    services = Services(residents=ResidentService(sessions, key.encode()), territories=TerritoryService(sessions),
-                        roles=roles, appeals=appeals)
-    bot = make_bot(settings, session)
-    bot.session.middleware(RetryAfter())
     d = settings.delivery
     outbox = OutboxService(sessions, max_attempts=d.max_attempts)
+    services = Services(residents=ResidentService(sessions, key.encode()), territories=TerritoryService(sessions),
+                        roles=roles, appeals=appeals, budget=BudgetService(sessions), outbox=outbox,
+                        tasks=TaskService(sessions))
+    bot = make_bot(settings, session)
+    bot.session.middleware(RetryAfter())
     sender = OutboxSender(bot, outbox, RateLimiter(d.overall_per_second, d.private_per_second, d.group_per_minute))
     desk = Desk(bot, services, settings, i18n, outbox, wake_sender=sender.wake.set)
-    conversations = Conversations(services, settings, i18n, StateStore(sessions), effects=desk.on_effect)
+    effects = Effects()
+    effects.register("appeal_", desk.on_effect)
+    conversations = Conversations(services, settings, i18n, StateStore(sessions), effects=effects)
     dp = Dispatcher()
     dp.update.outer_middleware(ChatSerializer())
     throttle = Throttle(partial(warn_too_fast, bot, i18n, services), settings.limits.flood_messages,
@@ -109,4 +116,4 @@ async def build_app(settings: Settings, session: BaseSession | None = None, *, m
                        errors.make_router())
     dp["conversations"], dp["i18n"], dp["services"], dp["settings"] = conversations, i18n, services, settings
     dp["operator_desk"] = OperatorDesk(desk)
-    return App(settings, engine, sessions, i18n, services, conversations, bot, dp, outbox, sender, desk)
+    return App(settings, engine, sessions, i18n, services, conversations, bot, dp, outbox, sender, desk, effects)

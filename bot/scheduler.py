@@ -20,4 +20,7 @@ def build_scheduler(app: App) -> AsyncIOScheduler:
                       id="appeals_digest", coalesce=True, misfire_grace_time=3600, max_instances=1)
     scheduler.add_job(app.desk.catch_up, IntervalTrigger(seconds=60), id="operator_catch_up", coalesce=True,
                       max_instances=1)
+    # reminders, campaign phases, the quarterly reminder: rows with a due time (bot/services/tasks.py)
+    scheduler.add_job(app.services.tasks.run_due, IntervalTrigger(seconds=30), id="scheduled_tasks", coalesce=True,
+                      max_instances=1)
     return scheduler

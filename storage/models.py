@@ -394,3 +394,160 @@ class Vote(Base):
     slot: Mapped[int] = mapped_column(SmallInteger)
     receipt: Mapped[str] = mapped_column(String(16), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# -- Scheduled tasks: reminders and phase changes as rows, polled by a scheduler job --------------------------
+
+
+class ScheduledTask(Base):
+    """Something to do at a time: a meeting reminder, a campaign phase notice, the quarterly reminder to
+    admins. Rows, not pickled jobs: a scheduler job polls ``due_at <= now AND done_at IS NULL``, claims a row
+    by setting ``done_at`` (a guarded UPDATE, so two runs never take one row) and then acts; what it sends goes
+    through the outbox with its own unique keys. ``key`` makes scheduling idempotent (``meeting:5:before:1d``).
+    ``outcome`` says what happened: sent, skipped (e.g. the meeting is already past), cancelled."""
+
+    __tablename__ = "scheduled_task"
+    __table_args__ = (Index("ix_scheduled_task_due", "done_at", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    ref_id: Mapped[int | None] = mapped_column(Integer)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# -- Akim reports and meetings ---------------------------------------------------------------------------------
+
+
+class Report(Base):
+    """An akim's report (әкімнің есебі) for a period such as a quarter, published by an admin."""
+
+    __tablename__ = "report"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    territory_kato: Mapped[str] = mapped_column(String(12), ForeignKey("territory.kato", ondelete="RESTRICT"),
+                                                index=True)
+    period: Mapped[str] = mapped_column(String(16))  # "2026-Q3", "2026"
+    title_kk: Mapped[str] = mapped_column(String(200))
+    title_ru: Mapped[str] = mapped_column(String(200))
+    summary_kk: Mapped[str] = mapped_column(Text)
+    summary_ru: Mapped[str] = mapped_column(Text)
+    document_file_id: Mapped[str | None] = mapped_column(String(255))
+    document_name: Mapped[str | None] = mapped_column(String(200))
+    published_by: Mapped[int | None] = mapped_column(BigInteger)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    def title(self, lang: str) -> str:
+        return self.title_ru if lang == "ru" else self.title_kk
+
+    def summary(self, lang: str) -> str:
+        return self.summary_ru if lang == "ru" else self.summary_kk
+
+
+class ReportRating(Base):
+    __tablename__ = "report_rating"
+    __table_args__ = (UniqueConstraint("report_id", "resident_id", name="uq_report_rating_report_resident"),
+                      CheckConstraint("stars BETWEEN 1 AND 5", name="stars_range"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(Integer, ForeignKey("report.id", ondelete="CASCADE"))
+    resident_id: Mapped[int] = mapped_column(Integer, ForeignKey("resident.id", ondelete="CASCADE"))
+    stars: Mapped[int] = mapped_column(SmallInteger)
+    rated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Meeting(Base):
+    """A meeting residents should hear of in time. kind: akim_report (есеп беру кездесуі), maslikhat_session,
+    community_gathering (жиын / сход), community_meeting (жиналыс / собрание)."""
+
+    __tablename__ = "meeting"
+    __table_args__ = (
+        CheckConstraint("kind IN ('akim_report', 'maslikhat_session', 'community_gathering', 'community_meeting')",
+                        name="kind"),
+        Index("ix_meeting_territory_starts", "territory_kato", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    territory_kato: Mapped[str] = mapped_column(String(12), ForeignKey("territory.kato", ondelete="RESTRICT"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    duration_minutes: Mapped[int] = mapped_column(Integer, default=120)
+    place: Mapped[str | None] = mapped_column(String(300))
+    online_url: Mapped[str | None] = mapped_column(String(500))
+    agenda_kk: Mapped[str] = mapped_column(Text)
+    agenda_ru: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    def agenda(self, lang: str) -> str:
+        return self.agenda_ru if lang == "ru" else self.agenda_kk
+
+
+class Rsvp(Base):
+    """A resident's "I'll come / I won't" for a meeting; the latest answer counts."""
+
+    __tablename__ = "rsvp"
+    __table_args__ = (UniqueConstraint("meeting_id", "resident_id", name="uq_rsvp_meeting_resident"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(Integer, ForeignKey("meeting.id", ondelete="CASCADE"))
+    resident_id: Mapped[int] = mapped_column(Integer, ForeignKey("resident.id", ondelete="CASCADE"), index=True)
+    coming: Mapped[bool] = mapped_column(Boolean)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Question(Base):
+    """A resident's question for a meeting (asked in advance) or about a report (for the next report
+    meeting). At least one of ``meeting_id`` and ``report_id`` is set."""
+
+    __tablename__ = "question"
+    __table_args__ = (CheckConstraint("meeting_id IS NOT NULL OR report_id IS NOT NULL", name="has_subject"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("meeting.id", ondelete="CASCADE"),
+                                                   index=True)
+    report_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("report.id", ondelete="CASCADE"), index=True)
+    resident_id: Mapped[int] = mapped_column(Integer, ForeignKey("resident.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(2))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# -- Secretary broadcasts ------------------------------------------------------------------------------------
+
+
+class Broadcast(Base):
+    """A notice from a secretary or admin to many residents. The audience is a territory and everything under
+    it, optionally narrowed to one language or to those who said they will come to ``meeting_id``. Texts in kk
+    and ru; with one of them empty the other goes to everyone. Its rows in the outbox carry ``broadcast_id``.
+
+    status: draft → sending → done | stopped."""
+
+    __tablename__ = "broadcast"
+    __table_args__ = (CheckConstraint("status IN ('draft', 'sending', 'done', 'stopped')", name="status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    territory_kato: Mapped[str | None] = mapped_column(String(12), ForeignKey("territory.kato",
+                                                                              ondelete="RESTRICT"))
+    language: Mapped[str | None] = mapped_column(String(2))
+    meeting_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("meeting.id", ondelete="SET NULL"))
+    only_coming: Mapped[bool] = mapped_column(Boolean, default=False)
+    text_kk: Mapped[str | None] = mapped_column(Text)
+    text_ru: Mapped[str | None] = mapped_column(Text)
+    media_kind: Mapped[str | None] = mapped_column(String(16))  # photo | document
+    media_file_id: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    progress_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    progress_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

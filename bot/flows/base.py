@@ -10,8 +10,11 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.i18n import I18n, Translator
     from bot.services.appeals import AppealService
+    from bot.services.budget import BudgetService
+    from bot.services.outbox import OutboxService
     from bot.services.residents import ResidentService
     from bot.services.roles import RoleService
+    from bot.services.tasks import TaskService
     from bot.services.territories import TerritoryService
     from storage.models import Resident
     from storage.state import State
@@ -61,15 +64,18 @@ class ReplyButton:
 class Screen:
     """One message to show. ``text`` is HTML: anything a person typed must pass through ``esc``.
 
-    With ``photo`` (PNG or JPEG bytes) the text is the photo's caption when it fits Telegram's 1024
-    characters; a longer text is sent as a message of its own, then the photo."""
+    With ``photo`` (PNG or JPEG bytes, or a Telegram file_id) the text is the photo's caption when it fits
+    Telegram's 1024 characters; a longer text is sent as a message of its own, then the photo. ``document``
+    (bytes named ``filename``, or a file_id) works the same way."""
 
     text: str
     buttons: list[list[Button]] = field(default_factory=list)
     reply: list[list[ReplyButton]] | None = None  # a reply keyboard (e.g. to share a contact)
     remove_reply: bool = False
     notice: str | None = None  # a short pop-up answer to a button press
-    photo: bytes | None = None
+    photo: bytes | str | None = None
+    document: bytes | str | None = None
+    filename: str = "file"
 
 
 def esc(text: str | None, limit: int = 1000) -> str:
@@ -86,6 +92,9 @@ class Services:
     territories: TerritoryService
     roles: RoleService
     appeals: AppealService
+    budget: BudgetService
+    outbox: OutboxService
+    tasks: TaskService
 
 
 @dataclass

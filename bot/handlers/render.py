@@ -38,15 +38,22 @@ def markup(screen: Screen) -> Markup:
 
 async def send(bot: Bot, chat_id: int, screens: list[Screen]) -> None:
     for screen in screens:
-        if screen.photo is None:
+        if screen.photo is None and screen.document is None:
             await bot.send_message(chat_id, screen.text, reply_markup=markup(screen))
             continue
-        photo = BufferedInputFile(screen.photo, "stats.png")
+        if screen.photo is not None:
+            photo = BufferedInputFile(screen.photo, "chart.png") if isinstance(screen.photo, bytes) else screen.photo
+            method = bot.send_photo
+            media: object = photo
+        else:
+            doc = screen.document
+            media = BufferedInputFile(doc, screen.filename) if isinstance(doc, bytes) else doc
+            method = bot.send_document
         if len(screen.text) <= CAPTION_LIMIT:  # the HTML source: never shorter than what Telegram counts
-            await bot.send_photo(chat_id, photo, caption=screen.text or None, reply_markup=markup(screen))
+            await method(chat_id, media, caption=screen.text or None, reply_markup=markup(screen))
         else:
             await bot.send_message(chat_id, screen.text)
-            await bot.send_photo(chat_id, photo, reply_markup=markup(screen))
+            await method(chat_id, media, reply_markup=markup(screen))
 
 
 async def answer_callback(bot: Bot, cb: CallbackQuery, screens: list[Screen]) -> None:
@@ -57,7 +64,7 @@ async def answer_callback(bot: Bot, cb: CallbackQuery, screens: list[Screen]) ->
         return
     first, rest = screens[0], screens[1:]
     m = markup(first)
-    editable = (cb.message is not None and first.photo is None
+    editable = (cb.message is not None and first.photo is None and first.document is None
                 and (m is None or isinstance(m, InlineKeyboardMarkup)))
     if editable and cb.message is not None:
         try:

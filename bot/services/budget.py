@@ -40,6 +40,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services.audit import audit
+from bot.services.territories import ancestors
 from storage.models import BudgetCampaign, BudgetProject, Resident, Territory, Vote, utcnow
 
 MIN_THRESHOLD = 10  # 001 L881–882: fewer than ten people → may not be implemented
@@ -417,7 +418,7 @@ class BudgetService:
         """Campaigns a resident of ``territory_kato`` takes part in (of it or of a territory above), newest
         first. The caller filters by :meth:`phase`."""
         async with self._sessions() as s:
-            up = await self._ancestors(s, territory_kato)
+            up = await ancestors(s, territory_kato)
             q = select(BudgetCampaign).where(BudgetCampaign.territory_kato.in_(up))
             if not include_demo:
                 q = q.where(BudgetCampaign.is_demo.is_(False))
@@ -425,16 +426,8 @@ class BudgetService:
 
     # -- territory and eligibility --------------------------------------------------------------
 
-    @staticmethod
-    async def _ancestors(s: AsyncSession, kato: str) -> set[str]:
-        """The territory and everything above it."""
-        tree = select(Territory.kato, Territory.parent_kato).where(Territory.kato == kato).cte("up", recursive=True)
-        tree = tree.union_all(select(Territory.kato, Territory.parent_kato)
-                              .where(Territory.kato == tree.c.parent_kato))
-        return set(await s.scalars(select(tree.c.kato)))
-
     async def _within(self, s: AsyncSession, kato: str | None, campaign: BudgetCampaign) -> bool:
-        return kato is not None and campaign.territory_kato in await self._ancestors(s, kato)
+        return kato is not None and campaign.territory_kato in await ancestors(s, kato)
 
     async def _resident(self, s: AsyncSession, resident_id: int, campaign: BudgetCampaign, *,
                         phone: bool) -> Resident:

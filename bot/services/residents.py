@@ -5,14 +5,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services.audit import audit
+from bot.services.territories import subtree
 from storage.models import Resident, utcnow
 
 
@@ -48,6 +50,13 @@ class ResidentData:
     created_at: datetime
     user_id: int | None
     chat_id: int | None
+
+
+@dataclass(frozen=True)
+class Recipient:
+    resident_id: int
+    chat_id: int
+    language: str
 
 
 class ResidentService:
@@ -165,3 +174,24 @@ class ResidentService:
             r.notifications, r.reachable, r.deleted_at = False, False, utcnow()
             audit(s, "resident.deleted", object_type="resident", object_id=rid)
         return True
+
+    async def audience(self, territory_kato: str | None, *, language: str | None = None,
+                       resident_ids: Iterable[int] | None = None, notifications_only: bool = True,
+                       default_language: str = "kk") -> list[Recipient]:
+        """Registered residents who can hear a notice: of ``territory_kato`` and everything below it (None: all),
+        optionally only those speaking ``language`` or among ``resident_ids``; by default only those who allow
+        notifications. Residents marked unreachable (they blocked the bot) are left out."""
+        q = select(Resident.id, Resident.chat_id, Resident.language).where(
+            Resident.registered_at.is_not(None), Resident.deleted_at.is_(None), Resident.chat_id.is_not(None),
+            Resident.reachable.is_(True))
+        if notifications_only:
+            q = q.where(Resident.notifications.is_(True))
+        if language is not None:
+            q = q.where(func.coalesce(Resident.language, default_language) == language)
+        async with self._sessions() as s:
+            if territory_kato is not None:
+                q = q.where(Resident.territory_kato.in_(await subtree(s, territory_kato)))
+            if resident_ids is not None:
+                q = q.where(Resident.id.in_(list(resident_ids)))
+            rows = await s.execute(q.order_by(Resident.id))
+            return [Recipient(r, c, lang or default_language) for r, c, lang in rows.all()]

@@ -33,6 +33,18 @@ class ImportReport:
     unchanged: int = 0
 
 
+async def ancestors(s: AsyncSession, kato: str) -> set[str]:
+    tree = select(Territory.kato, Territory.parent_kato).where(Territory.kato == kato).cte("up", recursive=True)
+    tree = tree.union_all(select(Territory.kato, Territory.parent_kato).where(Territory.kato == tree.c.parent_kato))
+    return set(await s.scalars(select(tree.c.kato)))
+
+
+async def subtree(s: AsyncSession, kato: str) -> set[str]:
+    tree = select(Territory.kato).where(Territory.kato == kato).cte("down", recursive=True)
+    tree = tree.union_all(select(Territory.kato).where(Territory.parent_kato == tree.c.kato))
+    return set(await s.scalars(select(tree.c.kato)))
+
+
 class TerritoryService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -49,6 +61,16 @@ class TerritoryService:
         async with self._sessions() as s:
             rows = await s.execute(select(Territory, has_kids).where(cond).order_by(Territory.name_kk))
             return [(t, bool(k)) for t, k in rows.all()]
+
+    async def ancestors(self, kato: str) -> set[str]:
+        """The territory and everything above it (for "reports of my village and above")."""
+        async with self._sessions() as s:
+            return await ancestors(s, kato)
+
+    async def subtree(self, kato: str) -> set[str]:
+        """The territory and everything below it (the audience of a notice for a district)."""
+        async with self._sessions() as s:
+            return await subtree(s, kato)
 
     async def path(self, kato: str) -> list[Territory]:
         """From the root down to ``kato``."""
