@@ -612,6 +612,16 @@ class BudgetService:
             return list(await s.scalars(select(BudgetProject).where(BudgetProject.author_resident_id == resident_id)
                                         .order_by(BudgetProject.created_at.desc(), BudgetProject.id.desc())))
 
+    async def awaiting_review(self) -> list[BudgetProject]:
+        """For admins: proposed or resubmitted projects of campaigns whose review is still open (voting has not
+        begun), oldest submission first."""
+        async with self._sessions() as s:
+            q = (select(BudgetProject).join(BudgetCampaign, BudgetCampaign.id == BudgetProject.campaign_id)
+                 .where(BudgetProject.status.in_([st.value for st in REVIEWABLE]),
+                        BudgetCampaign.published_at.is_(None), BudgetCampaign.voting_from > self.now())
+                 .order_by(BudgetProject.submitted_at, BudgetProject.id))
+            return list(await s.scalars(q))
+
     # -- the ballot and votes -------------------------------------------------------------------
 
     async def ballot(self, campaign_id: int, page: int = 0, page_size: int = 10) -> BallotPage:

@@ -1,0 +1,141 @@
+"""What the People's Budget screens share: names of phases, rules and statuses, parsing of "bd:" buttons,
+the checks every screen makes (the campaign exists and is the resident's), and the refusals in plain words."""
+
+from __future__ import annotations
+
+from bot.flows import phone
+from bot.flows.base import Button, Ctx, esc
+from bot.i18n import N_
+from bot.services.budget import Phase, ProjectStatus, TieRule
+from storage.models import BudgetCampaign
+
+NAME = "budget"
+PREFIX = "bd:"
+# steps: browsing (every button carries its own ids), typing a receipt code, sharing the phone to vote,
+# and the proposal draft
+MENU, RECEIPT, PHONE = "menu", "receipt", "phone"
+TITLE, DESCRIPTION, COST, PLACE, PHOTO, PREVIEW = "p_title", "p_desc", "p_cost", "p_place", "p_photo", "p_preview"
+DRAFT_STEPS = (TITLE, DESCRIPTION, COST, PLACE, PHOTO, PREVIEW)
+LIST = "bd:l"
+RECEIPT_ASK = "bd:rc"
+
+PHASES = {
+    Phase.DRAFT: N_("coming soon"),
+    Phase.PROPOSALS: N_("collecting proposals"),
+    Phase.REVIEW: N_("proposals under review"),
+    Phase.VOTING: N_("voting is open"),
+    Phase.CLOSED: N_("voting is over, votes are being counted"),
+    Phase.RESULTS: N_("results are published"),
+}
+TIE_RULES = {
+    TieRule.EARLIER_SUBMISSION: N_("If projects have the same number of votes, the one proposed earlier goes first."),
+    TieRule.LOWER_COST: N_("If projects have the same number of votes, the cheaper one goes first "
+                           "(then the one proposed earlier)."),
+    TieRule.LOT_BY_DIGEST: N_("If projects have the same number of votes, a public lot decides: an order computed "
+                              "from the published digest of the results, which anyone can check."),
+}
+STATUSES = {
+    ProjectStatus.PROPOSED: N_("⏳ sent, awaiting review"),
+    ProjectStatus.RESUBMITTED: N_("⏳ sent again, awaiting review"),
+    ProjectStatus.ACCEPTED: N_("✅ accepted for the vote"),
+    ProjectStatus.REJECTED: N_("❌ rejected"),
+    ProjectStatus.RETURNED: N_("✏️ returned for changes"),
+}
+
+
+def ids(data: str, prefix: str, count: int = 1) -> list[int] | None:
+    """The ``count`` numbers after ``prefix`` in button data (``bd:yc:5:7``), or None when forged."""
+    if not data.startswith(prefix):
+        return None
+    parts = data[len(prefix):].split(":")
+    if len(parts) != count or not all(p.isdigit() and len(p) <= 9 for p in parts):
+        return None
+    return [int(p) for p in parts]
+
+
+def phase(ctx: Ctx, c: BudgetCampaign) -> Phase:
+    return ctx.services.budget.phase(c, ctx.services.budget.now())
+
+
+def phase_name(ctx: Ctx, ph: Phase) -> str:
+    return ctx.tr._(PHASES[ph])
+
+
+def status_name(ctx: Ctx, status: str) -> str:
+    try:
+        return ctx.tr._(STATUSES[ProjectStatus(status)])
+    except ValueError:
+        return status
+
+
+def title_of(ctx: Ctx, c: BudgetCampaign) -> str:
+    return esc(c.title(ctx.lang), 200)
+
+
+def campaign_button(ctx: Ctx, campaign_id: int) -> Button:
+    return Button(ctx.tr._("« Back to the campaign"), f"bd:c:{campaign_id}")
+
+
+def list_button(ctx: Ctx) -> Button:
+    return Button(ctx.tr._("« People's Budget"), LIST)
+
+
+async def territory_name(ctx: Ctx, kato: str | None) -> str:
+    t = await ctx.services.territories.get(kato) if kato else None
+    return esc(t.name(ctx.lang), 200) if t else "—"
+
+
+async def my_campaigns(ctx: Ctx) -> list[BudgetCampaign]:
+    """The campaigns of the resident's territory and above, newest first (demo ones only in the sandbox)."""
+    r = ctx.resident
+    if r is None or not r.territory_kato:
+        return []
+    place = await ctx.services.territories.get(r.territory_kato)
+    return await ctx.services.budget.campaigns_for(r.territory_kato, include_demo=bool(place and place.is_demo))
+
+
+async def load_campaign(ctx: Ctx, campaign_id: int, *, mine: bool = True) -> BudgetCampaign | None:
+    """The campaign, or None after telling the resident why not (unknown; not of their area when ``mine``)."""
+    c = await ctx.services.budget.get_campaign(campaign_id)
+    if c is None:
+        ctx.show(ctx.tr._("There is no such People's Budget campaign. It may have been removed."))
+        return None
+    if mine and c.id not in {m.id for m in await my_campaigns(ctx)}:
+        ctx.show(ctx.tr._("This campaign is for the residents of {place}, and your settlement is not part of it. "
+                          "If you have moved, change your settlement in ⚙️ Settings.",
+                          place=await territory_name(ctx, c.territory_kato)))
+        return None
+    return c
+
+
+def voting_closed_text(ctx: Ctx, c: BudgetCampaign, ph: Phase) -> str:
+    tr = ctx.tr
+    if ph in (Phase.DRAFT, Phase.PROPOSALS, Phase.REVIEW):
+        return tr._("Voting has not opened yet. It opens on {date}.", date=tr.datetime(c.voting_from))
+    if ph is Phase.CLOSED:
+        return tr._("Voting is over. The results will be published by {date}.", date=tr.date(c.results_at))
+    return tr._("Voting is over and the results are published.")
+
+
+def proposals_closed_text(ctx: Ctx, c: BudgetCampaign, ph: Phase) -> str:
+    tr = ctx.tr
+    if ph is Phase.DRAFT:
+        return tr._("Proposals are not accepted yet. They open on {date}.", date=tr.datetime(c.proposals_from))
+    return tr._("Proposals were accepted until {date}; new ones are no longer taken.",
+                date=tr.datetime(c.proposals_until))
+
+
+async def explain_not_eligible(ctx: Ctx, reason: str, c: BudgetCampaign) -> None:
+    """Why the resident may not vote, and what to do. For a missing phone: ask for it right here."""
+    tr, buttons = ctx.tr, [[list_button(ctx)]]
+    if reason == "no_phone":
+        ctx.state.step, ctx.state.data["campaign"] = PHONE, c.id  # type: ignore[union-attr]
+        ctx.show(tr._("Voting needs your phone number confirmed by Telegram, so that each person votes only once. "
+                      "Press «📱 Share my number» below."), reply=phone.keyboard(ctx, skip=False))
+    elif reason == "territory":
+        ctx.show(tr._("This campaign is for the residents of {place}, and your settlement is not part of it. "
+                      "If you have moved, change your settlement in ⚙️ Settings.",
+                      place=await territory_name(ctx, c.territory_kato)), buttons)
+    else:  # not_found, not_registered, no_consent
+        ctx.show(tr._("Only registered residents can vote. Please finish registration: send /start."), buttons)
+

@@ -1,0 +1,163 @@
+"""What people read about the People's Budget that the bot sends on its own: phase notices and results to
+residents, a new proposal to the admins, a review decision to the author. Wording only: the rules and the
+sending are in bot/services/budget_notices.py, which gets these texts through :class:`BudgetTexts`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.flows.base import Button, esc
+from bot.i18n import N_, I18n, Translator
+from storage.models import BudgetCampaign, BudgetProject, Territory
+
+MAX_WINNERS_LISTED = 10
+CAPTION_LIMIT = 1024
+TIE_RULES = {
+    "earlier_submission": (N_("Earlier submission"), N_("of projects with equal votes, the one submitted earlier "
+                                                        "wins")),
+    "lower_cost": (N_("Lower cost"), N_("of projects with equal votes, the cheaper one wins (then the earlier "
+                                        "one)")),
+    "lot_by_digest": (N_("Public lot"), N_("of projects with equal votes, a lot drawn from the published checksum "
+                                           "of the results decides: nobody can know it before voting ends")),
+}
+
+
+def payload(text: str, buttons: list[list[Button]] | None = None, photo: str | None = None) -> dict[str, Any]:
+    """A screen as an outbox payload (see bot/delivery/sender.py)."""
+    out: dict[str, Any] = {"text": text}
+    rows = [[{"text": b.text, "url": b.url} if b.url else {"text": b.text, "data": b.data} for b in row]
+            for row in buttons or [] if row]
+    if rows:
+        out["buttons"] = rows
+    if photo:
+        out["photo"] = photo
+    return out
+
+
+def place_name(tr: Translator, territory: Territory | None, fallback: str = "—") -> str:
+    return esc(territory.name(tr.lang), 200) if territory else fallback
+
+
+def header(tr: Translator, c: BudgetCampaign) -> str:
+    return tr._("🗳 <b>People's Budget: {title}</b>", title=esc(c.title(tr.lang), 200))
+
+
+def tie_rule_text(tr: Translator, rule: str) -> str:
+    name, explained = TIE_RULES.get(rule, (rule, ""))
+    return f"{tr._(name)}: {tr._(explained)}" if explained else esc(rule)
+
+
+# -- the admin's review ---------------------------------------------------------------------------
+
+
+def proposal_card(tr: Translator, p: BudgetProject, c: BudgetCampaign, place: Territory | None,
+                  status: str | None = None) -> tuple[str, list[list[Button]]]:
+    """A proposal as an admin reviews it, with the decision buttons (``ba:acc|rej|ret:<id>``); with
+    ``status`` (a proposal already decided) the status instead of the buttons."""
+    if status is not None:
+        first = tr._("📄 <b>Project proposal</b> · {status}", status=status)
+    elif p.status == "resubmitted":
+        first = tr._("🔁 <b>A changed proposal, sent again</b>")
+    else:
+        first = tr._("📥 <b>A new project proposal</b>")
+    lines = [first, tr._("Campaign: {title}", title=esc(c.title(tr.lang), 200)), "",
+             f"<b>{esc(p.title, 200)}</b>",
+             tr._("Cost: {cost}", cost=tr.tenge(p.cost_tenge)),
+             tr._("Place: {place}", place=place_name(tr, place))]
+    if p.description:
+        lines += ["", esc(p.description, 500)]
+    if p.status_reason and p.status in ("resubmitted", "rejected", "returned"):
+        lines += ["", tr._("Reason given: {reason}", reason=esc(p.status_reason, 200))]
+    rows: list[list[Button]] = []
+    if status is None:
+        lines += ["", tr._("Accept puts it on the ballot. Reject or return asks you for a reason; the author will "
+                           "read it.")]
+        rows += [[Button(tr._("✅ Accept"), f"ba:acc:{p.id}"), Button(tr._("⛔ Reject"), f"ba:rej:{p.id}")],
+                 [Button(tr._("↩️ Return for changes"), f"ba:ret:{p.id}")]]
+    if p.latitude is not None and p.longitude is not None:
+        url = f"https://www.openstreetmap.org/?mlat={p.latitude:.6f}&mlon={p.longitude:.6f}#map=17/" \
+              f"{p.latitude:.6f}/{p.longitude:.6f}"
+        rows.append([Button(tr._("📍 On the map"), url=url)])
+    return "\n".join(lines), rows
+
+
+def decision_text(tr: Translator, p: BudgetProject, c: BudgetCampaign) -> str:
+    """What the author hears about the admin's decision, with the reason."""
+    title = esc(p.title, 200)
+    if p.status == "accepted":
+        body = tr._("✅ Your proposal «{title}» has been accepted. It will be on the ballot when voting opens "
+                    "on {date}.", title=title, date=tr.datetime(c.voting_from))
+    elif p.status == "rejected":
+        body = tr._("Your proposal «{title}» has not been accepted.\nReason: {reason}", title=title,
+                    reason=esc(p.status_reason, 1000))
+    else:
+        body = tr._("↩️ Your proposal «{title}» has been returned for changes.\nWhat to change: {reason}\n\n"
+                    "You can change it and send it again until {date}.", title=title,
+                    reason=esc(p.status_reason, 1000), date=tr.datetime(c.review_until))
+    return header(tr, c) + "\n\n" + body
+
+
+# -- residents' notices ---------------------------------------------------------------------------
+
+
+def phase_text(tr: Translator, kind: str, c: BudgetCampaign, place: Territory | None) -> tuple[str, str]:
+    """(text, button label) of a phase notice: proposals_open, voting_open, voting_closing."""
+    where = place_name(tr, place)
+    if kind == "proposals_open":
+        body = tr._("Proposals are open until {until}. What would you improve in {place}: a playground, lighting, "
+                    "benches, a pavement? Send your project proposal here in the bot.",
+                    until=tr.datetime(c.proposals_until), place=where)
+        return f"{header(tr, c)}\n\n{body}", tr._("📝 Propose a project")
+    votes = tr.ngettext("Each resident has {n} vote.", "Each resident has {n} votes.", c.votes_per_resident)
+    if kind == "voting_open":
+        body = tr._("Voting is open until {until}! Choose the projects for {place}.", until=tr.datetime(c.voting_until),
+                    place=where)
+        return f"{header(tr, c)}\n\n{body} {votes}", tr._("🗳 Vote")
+    body = tr._("⏰ Voting ends on {until}. If you have not voted yet, there is still time.",
+                until=tr.datetime(c.voting_until))
+    return f"{header(tr, c)}\n\n{body}", tr._("🗳 Vote")
+
+
+def results_text(tr: Translator, c: BudgetCampaign) -> str:
+    rows = (c.results_json or {}).get("rows", [])
+    winners = [r for r in rows if r.get("winner")]
+    total = sum(int(r.get("votes", 0)) for r in rows)
+    lines = [header(tr, c), "", tr._("📊 The voting results are in.")]
+    if winners:
+        lines.append(tr._("Projects to be implemented:"))
+        for r in winners[:MAX_WINNERS_LISTED]:
+            votes = tr.ngettext("{n} vote", "{n} votes", int(r["votes"]))
+            lines.append(f"• {esc(str(r['title']), 200)}: {votes}, {tr.tenge(int(r['cost_tenge']))}")
+        if len(winners) > MAX_WINNERS_LISTED:
+            rest = len(winners) - MAX_WINNERS_LISTED
+            lines.append(tr.ngettext("…and {n} more project", "…and {n} more projects", rest))
+    else:
+        lines.append(tr._("No project got at least {threshold} votes, so none can be implemented this time.",
+                          threshold=c.threshold))
+    lines += ["", tr.ngettext("{n} vote counted in all. Thank you for taking part!",
+                              "{n} votes counted in all. Thank you for taking part!", total)]
+    return "\n".join(lines)
+
+
+class BudgetTexts:
+    """The texts the notices service asks for, as outbox payloads in the reader's language."""
+
+    def __init__(self, i18n: I18n) -> None:
+        self.i18n = i18n
+
+    def proposal(self, lang: str, p: BudgetProject, c: BudgetCampaign, place: Territory | None) -> dict[str, Any]:
+        text, rows = proposal_card(self.i18n(lang), p, c, place)
+        # a caption holds 1024 characters: a longer card goes as text, and /proposals shows the photo
+        return payload(text, rows, photo=p.photo_file_id if len(text) <= CAPTION_LIMIT else None)
+
+    def decision(self, lang: str, p: BudgetProject, c: BudgetCampaign) -> dict[str, Any]:
+        tr = self.i18n(lang)
+        return payload(decision_text(tr, p, c), [[Button(tr._("🗳 People's Budget"), f"bd:c:{c.id}")]])
+
+    def phase(self, lang: str, kind: str, c: BudgetCampaign, place: Territory | None) -> dict[str, Any]:
+        text, label = phase_text(self.i18n(lang), kind, c, place)
+        return payload(text, [[Button(label, f"bd:c:{c.id}")]])
+
+    def results(self, lang: str, c: BudgetCampaign) -> dict[str, Any]:
+        tr = self.i18n(lang)
+        return payload(results_text(tr, c), [[Button(tr._("📊 Full results"), f"bd:res:{c.id}")]])
