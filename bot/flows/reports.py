@@ -1,0 +1,227 @@
+"""Akim's reports for residents: the reports of their place and above, newest first; one report with its
+summary, the document, a question for the report meeting and a rating of 1–5 stars (changeable)."""
+
+from __future__ import annotations
+
+from babel.numbers import format_decimal
+
+from bot.flows import menu
+from bot.flows.base import Button, Ctx, esc
+from bot.flows.common import BACK, wrong_input
+from bot.services.reports import QUESTION_MAX, ReportError, ReportNotFound
+from storage.state import State
+
+NAME = "reports"
+PREFIX = "rp:"
+LIST, VIEW, ASK = "list", "view", "ask"
+PAGE = 5
+MIN_QUESTION = 5
+
+
+async def enter(ctx: Ctx, report_id: int | None = None) -> None:
+    ctx.state = State(NAME, LIST, {"page": 0})
+    if report_id is not None:
+        await _open(ctx, report_id)
+    else:
+        await prompt(ctx)
+
+
+def _ref(data: str, action: str) -> int | None:
+    head = f"{PREFIX}{action}:"
+    rest = data[len(head):] if data.startswith(head) else ""
+    return int(rest) if rest.isdigit() and len(rest) < 10 else None
+
+
+async def prompt(ctx: Ctx) -> None:
+    st, tr = ctx.state, ctx.tr
+    assert st is not None and ctx.resident is not None
+    if st.step == LIST:
+        page = max(0, int(st.data.get("page", 0)))
+        items = await ctx.services.reports.list_for(ctx.resident.territory_kato, limit=PAGE + 1, offset=page * PAGE)
+        if not items and page == 0:
+            ctx.state = None
+            ctx.show(tr._("No akim's reports have been published for your place yet."))
+            await menu.show(ctx)
+            return
+        rows = [[Button(f"{r.period} · {r.title(ctx.lang)}"[:60], f"{PREFIX}o:{r.id}")] for r in items[:PAGE]]
+        paging = []
+        if page > 0:
+            paging.append(Button("◀", f"{PREFIX}pg:{page - 1}"))
+        if len(items) > PAGE:
+            paging.append(Button("▶", f"{PREFIX}pg:{page + 1}"))
+        if paging:
+            rows.append(paging)
+        rows.append([Button(tr._("« Main menu"), BACK)])
+        ctx.show(tr._("Akim's reports for your place, newest first. Choose one:"), rows)
+    elif st.step == VIEW:
+        try:
+            await _show(ctx, int(st.data["report"]))
+        except ReportNotFound:
+            _not_found(ctx)
+            st.step = LIST
+            await prompt(ctx)
+    elif st.step == ASK:
+        ctx.show(tr._("Write your question about this report in one message (up to {max} characters). It will be "
+                      "passed to the akim's report meeting.", max=QUESTION_MAX), [[Button(tr._("« Back"), BACK)]])
+
+
+async def _show(ctx: Ctx, report_id: int) -> None:
+    tr, svc = ctx.tr, ctx.services.reports
+    r = await svc.get_for(report_id, ctx.resident.territory_kato)
+    place = await ctx.services.territories.get(r.territory_kato)
+    lines = [f"📊 <b>{esc(r.title(ctx.lang), 200)}</b>",
+             tr._("Period: {period} · {place}", period=esc(r.period, 16),
+                  place=esc(place.name(ctx.lang)) if place else "—"),
+             tr._("Published: {date}", date=tr.date(r.published_at)), "", esc(r.summary(ctx.lang), 3000)]
+    rating = await svc.rating(r.id)
+    mine = await svc.rating_of(r.id, ctx.resident.id)
+    lines.append("")
+    if rating.count:
+        lines.append(tr.ngettext("Residents' rating: {mean} of 5 ({n} rating)",
+                                 "Residents' rating: {mean} of 5 ({n} ratings)", rating.count,
+                                 mean=format_decimal(rating.mean or 0, "0.0", locale=tr.lang)))
+    if mine:
+        lines.append(tr._("Your rating: {stars}", stars="⭐" * mine))
+    else:
+        lines.append(tr._("Rate the report with the stars below."))
+    rows: list[list[Button]] = []
+    if r.document_file_id:
+        rows.append([Button(tr._("📎 The report document"), f"{PREFIX}doc:{r.id}")])
+    rows.append([Button(tr._("❓ Ask a question for the report meeting"), f"{PREFIX}q:{r.id}")])
+    rows.append([Button(("• " if mine == n else "") + "⭐" * n, f"{PREFIX}s:{r.id}:{n}") for n in range(1, 6)])
+    rows.append([Button(tr._("« Reports"), BACK)])
+    ctx.show("\n".join(lines).rstrip(), rows)
+
+
+async def _open(ctx: Ctx, report_id: int) -> None:
+    st = ctx.state
+    try:
+        r = await ctx.services.reports.get_for(report_id, ctx.resident.territory_kato)
+    except ReportNotFound:
+        _not_found(ctx)
+        st.step = LIST
+        await prompt(ctx)
+        return
+    st.step, st.data["report"] = VIEW, r.id
+    await prompt(ctx)
+
+
+def _not_found(ctx: Ctx) -> None:
+    ctx.show(ctx.tr._("This report is not among those of your place."))
+
+
+async def handle(ctx: Ctx) -> None:
+    st, ev = ctx.state, ctx.event
+    assert st is not None
+    if ctx.resident is None:
+        ctx.state = None
+        return
+    if st.step == ASK:
+        await _ask(ctx)
+        return
+    if ev.kind != "button":
+        wrong_input(ctx)
+        await prompt(ctx)
+        return
+    data = ev.data
+    if data == BACK:
+        if st.step == VIEW:
+            st.step = LIST
+            await prompt(ctx)
+        else:
+            ctx.state = None
+            await menu.show(ctx)
+    elif data.startswith(f"{PREFIX}pg:") and data[len(PREFIX) + 3:].isdigit():
+        st.step, st.data["page"] = LIST, min(int(data[len(PREFIX) + 3:]), 1000)
+        await prompt(ctx)
+    elif _ref(data, "o") is not None:
+        await _open(ctx, _ref(data, "o"))  # type: ignore[arg-type]
+    elif _ref(data, "doc") is not None:
+        await _document(ctx, _ref(data, "doc"))  # type: ignore[arg-type]
+    elif _ref(data, "q") is not None:
+        report_id = _ref(data, "q")
+        try:
+            r = await ctx.services.reports.get_for(report_id, ctx.resident.territory_kato)  # type: ignore[arg-type]
+        except ReportNotFound:
+            _not_found(ctx)
+            st.step = LIST
+            await prompt(ctx)
+            return
+        st.step, st.data["report"] = ASK, r.id
+        await prompt(ctx)
+    elif data.startswith(f"{PREFIX}s:") and data.count(":") == 3 and data[-1] in "12345" and \
+            _ref(data.rsplit(":", 1)[0], "s") is not None:
+        await _rate(ctx, _ref(data.rsplit(":", 1)[0], "s"), int(data[-1]))  # type: ignore[arg-type]
+    else:
+        wrong_input(ctx)
+        await prompt(ctx)
+
+
+async def _document(ctx: Ctx, report_id: int) -> None:
+    tr = ctx.tr
+    try:
+        r = await ctx.services.reports.get_for(report_id, ctx.resident.territory_kato)
+    except ReportNotFound:
+        _not_found(ctx)
+        ctx.state.step = LIST  # type: ignore[union-attr]
+        await prompt(ctx)
+        return
+    if not r.document_file_id:
+        ctx.show(tr._("This report has no document."))
+        await prompt(ctx)
+        return
+    ctx.show(f"📎 <b>{esc(r.title(ctx.lang), 200)}</b>", document=r.document_file_id,
+             filename=r.document_name or "report")
+
+
+async def _rate(ctx: Ctx, report_id: int, stars: int) -> None:
+    st = ctx.state
+    try:
+        r = await ctx.services.reports.get_for(report_id, ctx.resident.territory_kato)
+        await ctx.services.reports.rate(r.id, ctx.resident.id, stars)
+    except ReportNotFound:
+        _not_found(ctx)
+        st.step = LIST
+        await prompt(ctx)
+        return
+    st.step, st.data["report"] = VIEW, r.id
+    await prompt(ctx)
+    ctx.screens[-1].notice = ctx.tr._("Thank you for the rating!")
+
+
+async def _ask(ctx: Ctx) -> None:
+    st, ev, tr = ctx.state, ctx.event, ctx.tr
+    if ev.kind == "button" and ev.data == BACK:
+        st.step = VIEW
+        await prompt(ctx)
+        return
+    if ev.kind != "text":
+        ctx.show(tr._("Please write the question as a text message."))
+        await prompt(ctx)
+        return
+    text = ev.text.strip()
+    if len(text) < MIN_QUESTION:
+        ctx.show(tr._("That is too short. Please write the question in a few words."))
+        await prompt(ctx)
+        return
+    if len(text) > QUESTION_MAX:
+        ctx.show(tr._("That is {n} characters; the limit is {max}. Please shorten it.", n=len(text),
+                      max=QUESTION_MAX))
+        await prompt(ctx)
+        return
+    try:
+        r = await ctx.services.reports.get_for(int(st.data["report"]), ctx.resident.territory_kato)
+        asked = await ctx.services.reports.ask(r.id, ctx.resident.id, text, ctx.lang)
+    except ReportError:
+        _not_found(ctx)
+        st.step = LIST
+        await prompt(ctx)
+        return
+    if asked.meeting is not None:
+        ctx.show(tr._("Thank you! Your question will be passed to the report meeting on {when}.",
+                      when=tr.datetime(asked.meeting.starts_at)))
+    else:
+        ctx.show(tr._("Thank you! Your question is saved and will be passed to the next report meeting as soon as "
+                      "it is planned."))
+    st.step = VIEW
+    await prompt(ctx)
