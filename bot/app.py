@@ -18,6 +18,7 @@ from aiogram.enums import ParseMode
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.delivery.broadcasts import BroadcastDesk
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.retry import RetryAfter
 from bot.delivery.sender import OutboxSender
@@ -25,14 +26,20 @@ from bot.desk.desk import Desk
 from bot.desk.operator import OperatorDesk
 from bot.effects import Effects
 from bot.flows.base import Services
+from bot.flows.budget_notice_texts import BudgetTexts
 from bot.flows.engine import Conversations
 from bot.handlers import errors, operator, private
 from bot.i18n import I18n
 from bot.middlewares import ChatSerializer, Throttle, warn_too_fast
+from bot.reminders import MeetingNotices
 from bot.services.appeals import AppealService
+from bot.services.broadcasts import BroadcastService
 from bot.services.budget import BudgetService
+from bot.services.budget_notices import BudgetNotices
 from bot.services.calendar import WorkCalendar
+from bot.services.meetings import MeetingService
 from bot.services.outbox import OutboxService
+from bot.services.reports import ReportService
 from bot.services.residents import ResidentService
 from bot.services.roles import Role, RoleService
 from bot.services.secrets import get_or_create_secret
@@ -59,6 +66,7 @@ class App:
     sender: OutboxSender
     desk: Desk
     effects: Effects
+    broadcasts: BroadcastDesk  # progress messages of secretary broadcasts
 
     async def close(self) -> None:
         await self.bot.session.close()
@@ -96,15 +104,33 @@ async def build_app(settings: Settings, session: BaseSession | None = None, *, m
                             categories=tuple(a.categories))
     d = settings.delivery
     outbox = OutboxService(sessions, max_attempts=d.max_attempts)
-    services = Services(residents=ResidentService(sessions, key.encode()), territories=TerritoryService(sessions),
-                        roles=roles, appeals=appeals, budget=BudgetService(sessions), outbox=outbox,
-                        tasks=TaskService(sessions))
+    residents, tasks = ResidentService(sessions, key.encode()), TaskService(sessions)
+    # meetings schedule their reminders as tasks (see bot/reminders.py)
+    meetings = MeetingService(sessions, tasks, residents, reminder_offsets=settings.meetings.reminder_offsets,
+                              questions_open_days=settings.meetings.questions_open_days, tz=settings.locale.timezone)
+    broadcasts = BroadcastService(sessions, residents, roles, outbox, rate_per_second=d.overall_per_second,
+                                  default_language=settings.locale.default)
+    services = Services(residents=residents, territories=TerritoryService(sessions), roles=roles, appeals=appeals,
+                        budget=BudgetService(sessions), outbox=outbox, tasks=tasks, reports=ReportService(sessions),
+                        meetings=meetings, broadcasts=broadcasts)
     bot = make_bot(settings, session)
     bot.session.middleware(RetryAfter())
-    sender = OutboxSender(bot, outbox, RateLimiter(d.overall_per_second, d.private_per_second, d.group_per_minute))
+    # a batch is about a second of sending: what a crash can leave "unknown" stays small
+    sender = OutboxSender(bot, outbox, RateLimiter(d.overall_per_second, d.private_per_second, d.group_per_minute),
+                          batch=max(8, min(100, round(d.overall_per_second))))
     desk = Desk(bot, services, settings, i18n, outbox, wake_sender=sender.wake.set)
     effects = Effects()
     effects.register("appeal_", desk.on_effect)
+    broadcast_desk = BroadcastDesk(bot, services, settings, i18n, wake_sender=sender.wake.set)
+    effects.register("broadcast_", broadcast_desk.on_effect)
+    effects.register("meeting_created", broadcast_desk.on_meeting_effect)  # the announcement is a broadcast
+    MeetingNotices(services, settings, i18n, calendar).register(effects)
+    # People's Budget: phase notices and results (scheduled tasks), proposals to the admins, decisions to authors
+    budget_notices = BudgetNotices(services.budget, services.residents, roles, services.territories, outbox,
+                                   BudgetTexts(i18n), default_language=settings.locale.default,
+                                   wake=sender.wake.set)
+    budget_notices.register(services.tasks)
+    effects.register("budget_", budget_notices.on_effect)
     conversations = Conversations(services, settings, i18n, StateStore(sessions), effects=effects)
     dp = Dispatcher()
     dp.update.outer_middleware(ChatSerializer())
@@ -116,4 +142,5 @@ async def build_app(settings: Settings, session: BaseSession | None = None, *, m
                        errors.make_router())
     dp["conversations"], dp["i18n"], dp["services"], dp["settings"] = conversations, i18n, services, settings
     dp["operator_desk"] = OperatorDesk(desk)
-    return App(settings, engine, sessions, i18n, services, conversations, bot, dp, outbox, sender, desk, effects)
+    return App(settings, engine, sessions, i18n, services, conversations, bot, dp, outbox, sender, desk, effects,
+               broadcast_desk)

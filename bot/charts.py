@@ -84,3 +84,51 @@ def appeals_chart(stats: AppealStats, labels: Mapping[str, Any]) -> bytes:
         out = io.BytesIO()
         fig.savefig(out, format="png", dpi=DPI)
     return out.getvalue()
+
+
+WINNER_COLOR = "#2e7d32"
+NOT_CHOSEN_COLOR = "#9e9e9e"
+THRESHOLD_COLOR = "#c62828"
+MAX_PROJECT_BARS = 20
+
+
+def _plain(text: str) -> str:
+    """Drop what the bundled font cannot draw (emoji, pictographs): people type them into titles."""
+    return "".join(ch for ch in text if ord(ch) < 0x2190).strip() or "…"
+
+
+def budget_chart(rows: list[Mapping[str, Any]], threshold: int, labels: Mapping[str, str]) -> bytes:
+    """A PNG of the People's Budget results: votes per project (``rows`` in rank order, each with ``title``,
+    ``votes``, ``winner``; the first 20 are drawn), winners in green, the others grey, and the threshold as a
+    dashed vertical line.
+
+    ``labels``: ``title`` (on top), ``votes`` (the axis), ``winner``, ``not_chosen`` and ``threshold`` (the
+    legend), already in the reader's language."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    items = list(rows)[:MAX_PROJECT_BARS]
+    votes = [int(r["votes"]) for r in items]
+    with _lock, matplotlib.rc_context({"font.family": FONT}):
+        fig = Figure(figsize=(SIZE[0], max(3.5, 1.6 + 0.45 * len(items))), dpi=DPI)
+        ax = fig.subplots()
+        bars = ax.barh(range(len(items)), votes,
+                       color=[WINNER_COLOR if r.get("winner") else NOT_CHOSEN_COLOR for r in items])
+        ax.set_yticks(range(len(items)), [_wrap(_plain(str(r["title"])), 34) for r in items], fontsize=9)
+        ax.invert_yaxis()  # the first place on top
+        ax.bar_label(bars, padding=3, fontsize=9)
+        ax.axvline(threshold, color=THRESHOLD_COLOR, linestyle="--", linewidth=1.5)
+        ax.set_xlim(0, max([*votes, threshold]) * 1.15 + 1)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel(labels.get("votes", ""), fontsize=9)
+        ax.legend(handles=[Patch(color=WINNER_COLOR, label=labels.get("winner", "")),
+                           Patch(color=NOT_CHOSEN_COLOR, label=labels.get("not_chosen", "")),
+                           Line2D([], [], color=THRESHOLD_COLOR, linestyle="--", label=labels.get("threshold", ""))],
+                  loc="lower right", fontsize=9)
+        ax.set_title(_plain(labels.get("title", "")), fontsize=12, fontweight="bold", loc="left")
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        fig.tight_layout()
+        out = io.BytesIO()
+        fig.savefig(out, format="png", dpi=DPI)
+    return out.getvalue()

@@ -10,6 +10,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from bot.cli_budget import add_budget_parser, create_campaign, export_campaign_votes, import_projects
+from bot.cli_questions import export_questions
 from bot.config import Settings, load_settings
 from bot.services.roles import Role
 from bot.services.territories import ImportError_, TerritoryService
@@ -34,8 +36,10 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database")
     db.add_argument("action", choices=["upgrade"])
     imp = sub.add_parser("import", help="import data")
-    imp.add_argument("what", choices=["territories"])
+    imp.add_argument("what", choices=["territories", "projects"])
     imp.add_argument("file", type=Path)
+    imp.add_argument("--campaign", type=int, help="projects: the campaign to add them to")
+    imp.add_argument("--actor", type=int, metavar="USER_ID", help="projects: the admin's Telegram ID (audit log)")
     roles = sub.add_parser("roles", help="staff roles")
     roles.add_argument("action", choices=["grant", "revoke", "list"])
     roles.add_argument("user_id", type=int, nargs="?")
@@ -43,14 +47,20 @@ def _parser() -> argparse.ArgumentParser:
     exp = sub.add_parser("export", help="export data",
                          description="One row per appeal with its lifecycle; timestamps in UTC (ISO 8601 in CSV). "
                                      "Names, phones and texts only with --with-personal-data, which is audited.")
-    exp.add_argument("what", choices=["appeals"])
-    exp.add_argument("--format", choices=["csv", "xlsx"], default="csv")
-    exp.add_argument("--output", type=Path, help="the file to write (default: appeals-YYYYMMDD.FORMAT)")
+    exp.add_argument("what", choices=["appeals", "votes", "questions"])
+    exp.add_argument("--format", choices=["csv", "xlsx", "pabulib"], default="csv",
+                     help="votes: csv writes NAME-projects.csv and NAME-votes.csv; xlsx two sheets; pabulib a .pb")
+    exp.add_argument("--output", type=Path, help="the file to write (default: appeals-YYYYMMDD.FORMAT, "
+                                                 "campaign-ID-votes.FORMAT)")
+    exp.add_argument("--campaign", type=int, help="votes: the People's Budget campaign")
+    exp.add_argument("--meeting", type=int, help="questions: those sent for this meeting")
+    exp.add_argument("--report", type=int, help="questions: those sent about this report")
     exp.add_argument("--with-personal-data", action="store_true",
                      help="add the resident's name, phone and the text (recorded in the audit log)")
     exp.add_argument("--territory", metavar="KATO", help="only this territory and everything below it")
     exp.add_argument("--since", metavar="YYYY-MM-DD", type=_iso_date,
                      help="only appeals received on or after this day (Kazakhstan time)")
+    add_budget_parser(sub)
     return p
 
 
@@ -87,6 +97,17 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_with_db(settings, lambda _s: asyncio.sleep(0)))
         print("database is up to date")
         return 0
+    if args.cmd == "import" and args.what == "projects":
+        return import_projects(settings, args, _with_db)
+    if args.cmd == "budget":
+        return create_campaign(settings, args, _with_db)
+    if args.cmd == "export" and args.what == "questions":
+        if args.format == "pabulib":
+            print("--format pabulib is for `qatysu export votes`", file=sys.stderr)
+            return 2
+        return export_questions(settings, args, _with_db)
+    if args.cmd == "export" and args.what == "votes":
+        return export_campaign_votes(settings, args, _with_db, _os_user())
     if args.cmd == "import":
         try:
             report = asyncio.run(_with_db(settings, lambda s: TerritoryService(s).import_csv(args.file)))
@@ -96,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"territories: {report.created} created, {report.updated} updated, {report.unchanged} unchanged")
         return 0
     if args.cmd == "export":
+        if args.format == "pabulib":
+            print("--format pabulib is for `qatysu export votes`", file=sys.stderr)
+            return 2
         return _export(settings, args)
     return _roles(settings, args)
 

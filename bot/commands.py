@@ -17,9 +17,12 @@ RESIDENT = [("start", N_("Start or main menu")), ("menu", N_("Main menu")), ("se
             ("help", N_("Help")), ("cancel", N_("Stop the current step"))]
 STAFF = {
     Role.ADMIN: [("roles", N_("Staff roles")), ("grant", N_("Give a role")), ("revoke", N_("Take a role")),
-                 ("stats", N_("Appeal statistics"))],
+                 ("stats", N_("Appeal statistics")), ("campaign", N_("New People's Budget campaign")),
+                 ("proposals", N_("Project proposals to review")), ("report", N_("Publish an akim's report")),
+                 ("questions", N_("Residents' questions for meetings"))],
     Role.OPERATOR: [("staff", N_("Staff commands"))],
-    Role.SECRETARY: [("staff", N_("Staff commands"))],
+    Role.SECRETARY: [("staff", N_("Staff commands")), ("broadcast", N_("Send a notice to residents")),
+                     ("meeting", N_("Meetings: plan or cancel"))],
 }
 
 

@@ -51,7 +51,7 @@ class LocaleSettings(BaseModel):
 
 
 class PrivacySettings(BaseModel):
-    consent_version: str = "2026-11-01"
+    consent_version: str = "2026-11-22"
     # Key for the keyed hash of phone numbers. Empty: generated once and kept in the database.
     phone_hash_key: SecretStr | None = None
 
@@ -85,6 +85,36 @@ class DeliverySettings(BaseModel):
     max_attempts: int = Field(5, ge=1)
 
 
+OFFSET_UNITS = {"d": 86400, "h": 3600, "m": 60}
+
+
+def offset_seconds(offset: str) -> int:
+    """"7d", "1h", "30m" → seconds. Raises ValueError on anything else."""
+    offset = offset.strip()
+    if len(offset) < 2 or offset[-1] not in OFFSET_UNITS or not offset[:-1].isdigit() or int(offset[:-1]) < 1:
+        raise ValueError(f"{offset!r}: a reminder offset is a whole number with d, h or m, e.g. 7d, 1h, 30m")
+    return int(offset[:-1]) * OFFSET_UNITS[offset[-1]]
+
+
+class MeetingsSettings(BaseModel):
+    # Residents may send questions for a meeting from this many days before it until it starts.
+    questions_open_days: int = Field(30, ge=0, le=365)
+    # Reminders before a meeting: "7d", "1d", "1h", "30m".
+    reminder_offsets: list[str] = Field(default_factory=lambda: ["7d", "1d", "1h"])
+    # When admins hear, on the first working day of a quarter, which territories have no report meeting yet.
+    quarterly_reminder_time: time = time(10, 0)
+
+    @field_validator("reminder_offsets")
+    @classmethod
+    def _offsets(cls, v: list[str]) -> list[str]:
+        out = []
+        for o in v:
+            offset_seconds(o)
+            if o.strip() not in out:
+                out.append(o.strip())
+        return out
+
+
 class SandboxSettings(BaseModel):
     # Used only when no token is configured: `qatysu run` then starts the local sandbox.
     host: str = "127.0.0.1"
@@ -106,6 +136,7 @@ class Settings(BaseSettings):
     appeals: AppealsSettings = Field(default_factory=AppealsSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    meetings: MeetingsSettings = Field(default_factory=MeetingsSettings)
 
     @classmethod
     def settings_customise_sources(

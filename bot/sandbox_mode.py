@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.app import App, build_app
 from bot.config import Settings
 from bot.runner import serve
+from bot.services.budget import BudgetService
 from sandbox import Sandbox
 
 log = logging.getLogger("qatysu.sandbox")
@@ -46,10 +48,41 @@ def sandbox_settings(settings: Settings, sb: Sandbox, people: DemoPeople) -> Set
     return Settings(**data)
 
 
+DISTRICT = "113200000"  # Akkol district in the sample
+
+
 async def seed_demo(app: App) -> None:
-    """Demo data, marked as such, only ever written to the sandbox's own database."""
+    """Demo data, marked as such, only ever written to the sandbox's own database: the Akkol district, a People's
+    Budget campaign open for voting with three projects, an akim's report and a report meeting in ten days."""
     report = await app.services.territories.import_csv(SAMPLE, demo=True)
     log.info("demo territories: %s created", report.created)
+    if await app.services.budget.campaigns_for(DISTRICT, include_demo=True):
+        return  # seeded on an earlier start
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    day = timedelta(days=1)
+    # projects may be added only before voting opens: a service whose clock is a few days back does it
+    earlier = BudgetService(app.sessions, clock=lambda: now - 3 * day)
+    campaign = await earlier.create_campaign(
+        DISTRICT, "Ақкөл ауданы: Халық бюджеті (демо)", "Аккольский район: бюджет народного участия (демо)",
+        30_000_000, proposals_from=now - 30 * day, proposals_until=now - 20 * day, review_until=now - 10 * day,
+        voting_from=now - 2 * day, voting_until=now + 14 * day, results_at=now + 15 * day, is_demo=True)
+    await earlier.import_projects(campaign.id, [
+        {"title": "Балалар ойын алаңы / Детская площадка", "cost_tenge": 12_000_000,
+         "description": "Ақкөл қаласы, Нұрлы көш көшесі / город Акколь, ул. Нурлы кош"},
+        {"title": "Көше жарықтандыру / Уличное освещение", "cost_tenge": 9_500_000,
+         "description": "Азат ауылы, 40 шам / село Азат, 40 фонарей"},
+        {"title": "Спорт алаңы / Спортивная площадка", "cost_tenge": 15_000_000,
+         "description": "Мектеп жанында / возле школы"},
+    ], actor=0)
+    await app.services.reports.publish(
+        territory_kato=DISTRICT, period=f"{now.year}-Q{(now.month - 1) // 3 + 1}",
+        title_kk="Аудан әкімінің тоқсандық есебі (демо)", title_ru="Квартальный отчёт акима района (демо)",
+        summary_kk="Жолдар жөнделді, екі ауылға су құбыры тартылды, мектепке спорт залы салынды.",
+        summary_ru="Отремонтированы дороги, в два села проведён водопровод, при школе построен спортзал.")
+    await app.services.meetings.create(
+        kind="akim_report", territory_kato=DISTRICT, starts_at=now + 10 * day, place="Аудандық мәдениет үйі / РДК",
+        agenda_kk="Аудан әкімінің тоқсандық есебі, тұрғындардың сұрақтары.",
+        agenda_ru="Квартальный отчёт акима района, вопросы жителей.")
 
 
 async def start_sandbox(settings: Settings, port: int | None = None) -> tuple[Sandbox, App]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.reminders import ensure_quarterly
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -23,4 +26,11 @@ def build_scheduler(app: App) -> AsyncIOScheduler:
     # reminders, campaign phases, the quarterly reminder: rows with a due time (bot/services/tasks.py)
     scheduler.add_job(app.services.tasks.run_due, IntervalTrigger(seconds=30), id="scheduled_tasks", coalesce=True,
                       max_instances=1)
+    # secretary broadcasts: progress messages edited when their numbers change, done detection, resumed expansion
+    scheduler.add_job(app.broadcasts.tick, IntervalTrigger(seconds=3), id="broadcast_progress", coalesce=True,
+                      max_instances=1)
+    # the quarterly reminder to admins schedules its successor; this starts the chain at once and mends it
+    scheduler.add_job(ensure_quarterly, IntervalTrigger(hours=6), id="quarterly_reminder_chain", coalesce=True,
+                      max_instances=1, next_run_time=datetime.now(UTC),
+                      args=(app.services, app.settings, app.services.appeals.calendar))
     return scheduler

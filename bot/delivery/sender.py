@@ -55,7 +55,9 @@ class OutboxSender:
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.wake = asyncio.Event()
 
-    async def send_one(self, row: Claimed) -> None:
+    async def send_one(self, row: Claimed, done: list[tuple[int, int | None]] | None = None) -> None:
+        """Send one row and record the outcome; with ``done`` a success is only noted there, for the caller to
+        record with the rest of its batch (until then the row stays "sending": after a crash it is "unknown")."""
         await self.limiter.wait(row.chat_id)
         no_wait = WAIT_ON_429.set(False)  # a 429 here puts the row back instead of sleeping in the send
         try:
@@ -74,7 +76,10 @@ class OutboxSender:
             log.exception("outbox row %s failed", row.id)
             await self.outbox.retry(row, self.retry_seconds * row.attempts, repr(exc))
         else:
-            await self.outbox.sent(row.id, msg.message_id)
+            if done is None:
+                await self.outbox.sent(row.id, msg.message_id)
+            else:
+                done.append((row.id, msg.message_id))
         finally:
             WAIT_ON_429.reset(no_wait)
 
@@ -86,12 +91,16 @@ class OutboxSender:
         queue: asyncio.Queue[Claimed] = asyncio.Queue()
         for r in rows:
             queue.put_nowait(r)
+        done: list[tuple[int, int | None]] = []
 
         async def worker() -> None:
             while not queue.empty():
-                await self.send_one(queue.get_nowait())
+                await self.send_one(queue.get_nowait(), done)
 
-        await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(rows)))))
+        try:
+            await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(rows)))))
+        finally:  # one commit for the batch's successes, also when the sender is being stopped
+            await self.outbox.sent_many(done)
         return len(rows)
 
     async def run_forever(self, stop: asyncio.Event) -> None:

@@ -131,8 +131,11 @@ class Desk:
             return
         a = await self.services.appeals.get(m.appeal_id)
         if a.card_message_id is None:
-            await self.open_topic(a.id)
+            await self.open_topic(a.id)  # posts the appeal's attachments with the card: this one may be among them
             a = await self.services.appeals.get(a.id)
+            m = await self.services.appeals.get_message(message_id)
+            if m is None or m.operator_chat_message_id is not None:
+                return
         location = (m.latitude, m.longitude) if m.latitude is not None else None
         try:
             sent = await self._send_in(a, a.topic_id, a.card_message_id, m.text, m.media_kind, m.file_id, location)

@@ -10,8 +10,11 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.i18n import I18n, Translator
     from bot.services.appeals import AppealService
+    from bot.services.broadcasts import BroadcastService
     from bot.services.budget import BudgetService
+    from bot.services.meetings import MeetingService
     from bot.services.outbox import OutboxService
+    from bot.services.reports import ReportService
     from bot.services.residents import ResidentService
     from bot.services.roles import RoleService
     from bot.services.tasks import TaskService
@@ -42,6 +45,7 @@ class Event:
     contact: Contact | None = None
     location: tuple[float, float] | None = None
     file_id: str | None = None
+    file_name: str = ""  # a document's name as sent
     language_code: str | None = None
     first_name: str = ""
 
@@ -95,6 +99,9 @@ class Services:
     budget: BudgetService
     outbox: OutboxService
     tasks: TaskService
+    reports: ReportService
+    meetings: MeetingService
+    broadcasts: BroadcastService
 
 
 @dataclass

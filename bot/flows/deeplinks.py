@@ -32,6 +32,20 @@ async def route(ctx: Ctx, payload: str) -> None:
 
         await my_appeals.enter(ctx, link.id)
         return
-    # No feature behind vote_/meeting_/report_ is built yet: say so, then the menu.
+    if link.kind == "vote":
+        from bot.flows import budget
+
+        await budget.open_link(ctx, link.id)
+        return
+    if link.kind == "meeting":
+        from bot.flows import meetings
+
+        await meetings.enter(ctx, link.id)
+        return
+    if link.kind == "report":
+        from bot.flows import reports
+
+        await reports.enter(ctx, link.id)
+        return
     ctx.show(ctx.tr._("The section this link leads to is being prepared and will open soon."))
     await menu.show(ctx)

@@ -9,14 +9,31 @@ from dataclasses import replace
 from types import ModuleType
 
 from bot.config import Settings
-from bot.flows import appeal, deeplinks, menu, my_appeals, registration, settings, staff
+from bot.flows import (
+    appeal,
+    broadcast,
+    budget,
+    budget_admin,
+    deeplinks,
+    meeting_admin,
+    meetings,
+    menu,
+    my_appeals,
+    registration,
+    report_admin,
+    reports,
+    settings,
+    staff,
+)
 from bot.flows.base import Ctx, Event, Screen, Services
 from bot.flows.common import CANCEL
 from bot.i18n import I18n, pick_language
 from storage.state import State, StateStore
 
 FLOWS: dict[str, ModuleType] = {registration.NAME: registration, settings.NAME: settings, appeal.NAME: appeal,
-                                my_appeals.NAME: my_appeals}
+                                my_appeals.NAME: my_appeals, budget.NAME: budget, broadcast.NAME: broadcast,
+                                reports.NAME: reports, meetings.NAME: meetings, report_admin.NAME: report_admin,
+                                meeting_admin.NAME: meeting_admin}
 
 
 EffectSink = Callable[[str, int], Awaitable[None]]
@@ -77,11 +94,23 @@ class Conversations:
             await self._command(ctx)
         elif ev.kind == "button" and ev.data == CANCEL:
             await self._cancel(ctx)
+        elif ev.kind == "button" and ev.data.startswith(broadcast.STOP):  # on a progress message, from anywhere
+            await broadcast.stop_pressed(ctx)
+        elif ev.kind == "button" and ev.data.startswith(meetings.PREFIX) and _registered(ctx):
+            # buttons on meeting notices and reminders work from anywhere (a draft is put aside and resumed)
+            await meetings.from_anywhere(ctx, FLOWS)
         elif (ev.kind == "button" and ev.data.startswith("ma:") and _registered(ctx)
               and (ctx.state is None or ctx.state.flow in (my_appeals.NAME, settings.NAME))):
             # buttons on notices about one's appeal work from anywhere but the middle of a draft
             ctx.state = State(my_appeals.NAME, my_appeals.LIST, {"page": 0})
             await my_appeals.handle(ctx)
+        elif (ev.kind == "button" and ev.data.startswith(budget.PREFIX) and _registered(ctx)
+              and (ctx.state is None or ctx.state.flow in (my_appeals.NAME, settings.NAME))):
+            # People's Budget buttons (also on notices: "bd:c:", "bd:res:") work from anywhere but a draft
+            ctx.state = State(budget.NAME, budget.MENU, {})
+            await budget.handle(ctx)
+        elif budget_admin.owns(ctx):  # the admin's campaign wizard and review buttons (staff, maybe unregistered)
+            await budget_admin.handle(ctx)
         elif ctx.state is not None and ctx.state.flow in FLOWS:
             await FLOWS[ctx.state.flow].handle(ctx)
         elif not _registered(ctx):
@@ -101,6 +130,8 @@ class Conversations:
             await staff.handle(ctx)
             if ctx.state is not None and ctx.state.flow == registration.NAME:
                 await registration.prompt(ctx)
+        elif cmd == broadcast.COMMAND:  # secretaries and admins, registered as residents or not
+            await broadcast.enter(ctx)
         elif cmd == "start":
             if _registered(ctx):
                 ctx.state = None
@@ -129,8 +160,12 @@ class Conversations:
 
     async def _cancel(self, ctx: Ctx) -> None:
         had = ctx.state is not None
+        staff_step = had and ctx.state.flow in (budget_admin.NAME, broadcast.NAME, report_admin.NAME,
+                                                meeting_admin.NAME)  # type: ignore[union-attr]
         ctx.state = None
-        if _registered(ctx):
+        if staff_step and not _registered(ctx):
+            ctx.show(ctx.tr._("Cancelled."))
+        elif _registered(ctx):
             await menu.show(ctx, ctx.tr._("Cancelled. Main menu:") if had else None)
         else:
             ctx.show(ctx.tr._("Registration stopped. To start again, send /start."), remove_reply=True)

@@ -6,7 +6,7 @@ from bot.flows.base import Button, Ctx
 from bot.flows.common import wrong_input
 
 PREFIX = "m:"
-NOT_YET = ("budget", "reports", "meetings")
+NOT_YET: tuple[str, ...] = ()
 
 
 async def show(ctx: Ctx, text: str | None = None) -> None:
@@ -43,6 +43,18 @@ async def handle(ctx: Ctx) -> None:
         await appeal.enter(ctx)
     elif entry == "my_appeals":
         await my_appeals.enter(ctx)
+    elif entry == "budget":
+        from bot.flows import budget
+
+        await budget.enter(ctx)
+    elif entry == "reports":
+        from bot.flows import reports
+
+        await reports.enter(ctx)
+    elif entry == "meetings":
+        from bot.flows import meetings
+
+        await meetings.enter(ctx)
     elif entry == "help":
         ctx.show(help_text(ctx))
         await show(ctx)

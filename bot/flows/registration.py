@@ -30,7 +30,9 @@ async def prompt(ctx: Ctx) -> None:
             "To answer you, the akimat keeps your Telegram ID, your language and your settlement; "
             "if you share it, also your phone number and name. They are used only for your appeals, "
             "votes and notices, are stored in Kazakhstan and are not passed to anyone else. "
-            "You can see or delete them at any time in Settings.\n\n"
+            "You can see or delete them at any time in Settings. If you vote in the People's Budget, a one-way "
+            "code made from your phone number stays with your vote even after you delete your data, so that "
+            "nobody can vote twice; the number itself cannot be read from it.\n\n"
             "Text version: {version}. Do you agree?", version=ctx.settings.privacy.consent_version),
             [[Button(ctx.tr._("✅ I agree"), "consent:yes"), Button(ctx.tr._("I do not agree"), "consent:no")],
              nav_row(ctx)])

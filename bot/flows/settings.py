@@ -39,7 +39,8 @@ async def prompt(ctx: Ctx) -> None:
         await territory.show(ctx)
     elif st.step == DELETE:
         ctx.show(tr._("Delete all your personal data? Your phone, name, settlement and settings will be erased "
-                      "and the bot will forget you. This cannot be undone."),
+                      "and the bot will forget you. Your votes stay counted under a one-way code of the phone, "
+                      "so that nobody votes twice. This cannot be undone."),
                  [[Button(tr._("Yes, delete"), "s:del:yes"), Button(tr._("No, keep"), BACK)]])
 
 

@@ -20,6 +20,11 @@ COMMANDS: dict[str, tuple[Role, ...]] = {
     "grant": (Role.ADMIN,),
     "revoke": (Role.ADMIN,),
     "stats": (Role.ADMIN,),
+    "campaign": (Role.ADMIN,),  # People's Budget: bot/flows/budget_admin.py
+    "proposals": (Role.ADMIN,),
+    "report": (Role.ADMIN,),  # akim's reports and residents' questions: bot/flows/report_admin.py
+    "questions": (Role.ADMIN,),
+    "meeting": (Role.SECRETARY,),  # meetings: bot/flows/meeting_admin.py
 }
 TOP_CATEGORIES = 5  # in the text; the chart shows them all
 TOP_TERRITORIES = 8
@@ -46,10 +51,26 @@ async def handle(ctx: Ctx) -> None:
         ctx.show(tr._("Staff commands:\n/roles: list staff roles (administrator)\n"
                       "/grant ID role, /revoke ID role: give or take a role (administrator)\n"
                       "/stats: appeal statistics with a chart (administrator)\n"
+                      "/campaign: a new People's Budget campaign; /proposals: proposals to review (administrator)\n"
+                      "/report: publish an akim's report; /questions: residents' questions (administrator)\n"
+                      "/meeting: announce or cancel a meeting; /broadcast: a notice to residents "
+                      "(secretary, administrator)\n"
                       "/whoami: your ID and role\n\nRoles: admin, operator, secretary.\n"
                       "Operators answer appeals in the operator chat, in each appeal's topic."))
     elif ev.command == "stats":
         await _stats(ctx)
+    elif ev.command in ("campaign", "proposals"):
+        from bot.flows import budget_admin
+
+        await budget_admin.command(ctx)
+    elif ev.command in ("report", "questions"):
+        from bot.flows import report_admin
+
+        await report_admin.command(ctx)
+    elif ev.command == "meeting":
+        from bot.flows import meeting_admin
+
+        await meeting_admin.command(ctx)
     elif ev.command == "roles":
         entries = await roles.list()
         lines = [f"• <code>{e.user_id}</code>: {role_name(ctx, e.role)}"

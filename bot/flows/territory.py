@@ -39,7 +39,9 @@ async def show(ctx: Ctx) -> None:
         return
     path = await ctx.services.territories.path(node) if node else []
     where = " › ".join(esc(t.name(ctx.lang)) for t in path)
-    text = ctx.tr._("Where do you live? Choose your settlement or type part of its name.")
+    # another flow may ask its own question with the picker: an N_-marked msgid under "ask" in the state
+    ask = data.get("ask")
+    text = ctx.tr._(ask) if ask else ctx.tr._("Where do you live? Choose your settlement or type part of its name.")
     ctx.show(f"{text}\n\n<b>{where}</b>" if where else text, rows)
 
 

@@ -30,7 +30,8 @@ def from_message(msg: Message) -> Event:
     if msg.photo:
         return Event(kind="photo", text=caption, file_id=msg.photo[-1].file_id, **base)
     if msg.document is not None:
-        return Event(kind="document", text=caption, file_id=msg.document.file_id, **base)
+        return Event(kind="document", text=caption, file_id=msg.document.file_id,
+                     file_name=(msg.document.file_name or "")[:200], **base)
     return Event(kind="other", text=caption, **base)
 
 

@@ -769,13 +769,15 @@ class AppealService:
             return list(rows)
 
     async def unrelayed_followups(self, limit: int = 50) -> list[int]:
-        """Residents' follow-ups not yet posted to the operator chat, for appeals that have a card."""
+        """Residents' follow-ups not yet posted to the operator chat, for appeals that have a card; also the
+        appeal's own attachments when the bot stopped after the card and before them."""
         async with self._sessions() as s:
             rows = await s.scalars(
                 select(AppealMessage.id).join(Appeal, Appeal.id == AppealMessage.appeal_id)
                 .where(AppealMessage.direction == Direction.IN.value,
                        AppealMessage.operator_chat_message_id.is_(None), Appeal.card_message_id.is_not(None),
-                       AppealMessage.created_at > Appeal.received_at)
+                       (AppealMessage.created_at > Appeal.received_at) | AppealMessage.file_id.is_not(None)
+                       | AppealMessage.latitude.is_not(None))
                 .order_by(AppealMessage.id).limit(limit))
             return list(rows)
 
