@@ -2,13 +2,15 @@
 
     python -m bench [--quick] [--only dispatch,e2e,tally,broadcast,startup] [--pg-url URL | --no-pg]
                     [--json bench/results.json] [sizes: --residents N --concurrency N --e2e-residents N
-                    --tally-votes N --tally-projects N --broadcast-recipients N --startup-residents N]
+                    --tally-votes N --tally-projects N --broadcast-recipients N --broadcast-large N
+                    --startup-residents N]
 
 dispatch   resident journeys (registration, an appeal, browsing menus; voting once bot/flows/budget*.py exists)
            through the real dispatcher with an in-memory Telegram, beside a bare aiogram echo dispatcher
 e2e        the same journeys through the sandbox over HTTP, the bot in its own process, many residents at once
 tally      bench/tally.py: the People's Budget tally on a large campaign
-broadcast  bench/broadcast.py measure() (a broadcast through the outbox), when it exists
+broadcast  bench/broadcast.py measure(): a broadcast through the outbox and the sandbox, at two sizes
+           (--broadcast-recipients and --broadcast-large; 0 leaves one out)
 startup    a new process: imports, build_app and the first answer with many residents in the database; RSS
 
 The PostgreSQL database (default the test_h5 one) is CLEARED by every benchmark that uses it.
@@ -37,9 +39,9 @@ from bench.common import DEFAULT_PG
 
 ALL = ("dispatch", "e2e", "tally", "broadcast", "startup")
 FULL = dict(residents=300, concurrency=20, e2e_residents=100, tally_votes=1_000_000, tally_projects=1000,
-            broadcast_recipients=10_000, startup_residents=100_000)
+            broadcast_recipients=10_000, broadcast_large=100_000, startup_residents=100_000)
 QUICK = dict(residents=30, concurrency=10, e2e_residents=10, tally_votes=20_000, tally_projects=100,
-             broadcast_recipients=500, startup_residents=10_000)
+             broadcast_recipients=500, broadcast_large=0, startup_residents=10_000)
 
 
 def machine(pg_url: str | None) -> dict[str, Any]:
@@ -60,10 +62,12 @@ def machine(pg_url: str | None) -> dict[str, Any]:
 async def _pg_version(url: str) -> str | None:
     from sqlalchemy import text
 
+    from bench.common import ensure_database
     from storage.db import make_engine
 
     engine = make_engine(url)
     try:
+        await ensure_database(url)
         async with engine.connect() as conn:
             return (await conn.scalar(text("SHOW server_version"))) or None
     except Exception:  # noqa: BLE001 - no server: the PostgreSQL runs are left out
@@ -103,9 +107,10 @@ async def run_broadcast(a: argparse.Namespace, pg: str | None) -> dict[str, Any]
     if measure is None:
         return {"missing": "bench/broadcast.py has no measure()"}
     runs = []
-    for url in _urls(pg):
-        runs.append({"database": "postgresql" if url else "sqlite",
-                     **await measure(a.broadcast_recipients, database_url=url)})  # it clears PostgreSQL itself
+    for size in (n for n in (a.broadcast_recipients, a.broadcast_large) if n > 0):  # 0 leaves a size out
+        for url in _urls(pg):
+            runs.append({"database": "postgresql" if url else "sqlite",
+                         **await measure(size, database_url=url)})  # it clears PostgreSQL itself
     return {"runs": runs}
 
 

@@ -24,29 +24,21 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bench.common import clear_postgres
 from bot.app import build_app
 from bot.config import Settings
 from bot.sandbox_mode import SAMPLE, TOKEN
 from bot.services.broadcasts import Audience
 from sandbox import Sandbox
-from storage.db import make_engine
 from storage.models import OutboxMessage, Resident, utcnow
 
 DISTRICT = "113200000"  # Akkol district in bot/data/territories_sample.csv
 VILLAGES = ("113239000", "113241100", "113241200", "113220400")  # places under it
 TEXT_KK = "📢 <b>Хабарландыру</b>\n\nЕртең сағат 10:00-де әкімдікте тұрғындармен кездесу өтеді."
 TEXT_RU = "📢 <b>Объявление</b>\n\nЗавтра в 10:00 в акимате пройдёт встреча с жителями."
-
-
-async def clear_postgres(url: str) -> None:
-    engine = make_engine(url)
-    async with engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
 
 
 async def crowd(sb: Sandbox, n: int, first_id: int = 710_000_001) -> list[int]:

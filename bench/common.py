@@ -30,7 +30,25 @@ def bench_settings(url: str, **extra: Any) -> Settings:
     return Settings(**data)
 
 
+async def ensure_database(url: str) -> None:
+    """Create the PostgreSQL database of ``url`` if it does not exist (a fresh machine has only ``test``)."""
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    # CREATE DATABASE cannot run in a transaction: an AUTOCOMMIT connection to the server's own database
+    engine = make_engine(target.set(database="postgres").render_as_string(hide_password=False))
+    try:
+        async with engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            exists = await conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database})
+            if not exists:
+                await conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        await engine.dispose()
+
+
 async def clear_postgres(url: str) -> None:
+    await ensure_database(url)
     engine = make_engine(url)
     async with engine.begin() as conn:
         await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))

@@ -1,4 +1,4 @@
-"""Pieces every flow uses: navigation buttons and the "please use the buttons" hint."""
+"""Pieces every flow uses: navigation buttons, the "please use the buttons" hint, a question typed by a resident."""
 
 from __future__ import annotations
 
@@ -34,3 +34,22 @@ def wrong_input(ctx: Ctx) -> None:
         hint_use_buttons(ctx)
     else:
         ctx.show(ctx.tr._("I can't use that here. Please answer the question below."))
+
+
+MIN_QUESTION = 5  # characters: shorter is not a question
+
+
+def question_text(ctx: Ctx, limit: int) -> str | None:
+    """The question a resident typed (for a meeting or a report), or ``None`` after a hint saying what is wrong."""
+    ev, tr = ctx.event, ctx.tr
+    if ev.kind != "text":
+        ctx.show(tr._("Please write the question as a text message."))
+        return None
+    text = ev.text.strip()
+    if len(text) < MIN_QUESTION:
+        ctx.show(tr._("That is too short. Please write the question in a few words."))
+        return None
+    if len(text) > limit:
+        ctx.show(tr._("That is {n} characters; the limit is {max}. Please shorten it.", n=len(text), max=limit))
+        return None
+    return text

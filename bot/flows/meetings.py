@@ -12,7 +12,7 @@ from types import ModuleType
 
 from bot.flows import menu
 from bot.flows.base import Button, Ctx, esc
-from bot.flows.common import BACK, wrong_input
+from bot.flows.common import BACK, question_text, wrong_input
 from bot.flows.meeting_texts import PREFIX, as_buttons, buttons, ics, kind_name, notice
 from bot.i18n import Translator
 from bot.services.meetings import QUESTION_MAX, MeetingClosed, MeetingError, MeetingNotFound, QuestionsNotOpen
@@ -22,7 +22,6 @@ from storage.state import State
 NAME = "meetings"
 LIST, VIEW, ASK = "list", "view", "ask"
 PAGE = 5
-MIN_QUESTION = 5
 
 
 async def enter(ctx: Ctx, meeting_id: int | None = None) -> None:
@@ -281,18 +280,8 @@ async def _ask(ctx: Ctx) -> None:
         st.step = VIEW
         await prompt(ctx)
         return
-    if ev.kind != "text":
-        ctx.show(tr._("Please write the question as a text message."))
-        await prompt(ctx)
-        return
-    text = ev.text.strip()
-    if len(text) < MIN_QUESTION:
-        ctx.show(tr._("That is too short. Please write the question in a few words."))
-        await prompt(ctx)
-        return
-    if len(text) > QUESTION_MAX:
-        ctx.show(tr._("That is {n} characters; the limit is {max}. Please shorten it.", n=len(text),
-                      max=QUESTION_MAX))
+    text = question_text(ctx, QUESTION_MAX)
+    if text is None:
         await prompt(ctx)
         return
     try:

@@ -16,7 +16,6 @@ No Telegram, no wording: column names are fixed English identifiers, values are 
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import Path
@@ -27,6 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
+from bot.services import spreadsheets
 from bot.services.appeals import Action, AppealStatus, effective_due
 from storage.models import Appeal, AppealEvent, Resident, Territory
 
@@ -39,7 +39,6 @@ COLUMNS: tuple[str, ...] = (
 PERSONAL_COLUMNS: tuple[str, ...] = ("resident_name", "phone", "text")
 TIMESTAMP_COLUMNS = frozenset({"received_at", "taken_at", "answered_at", "closed_at"})
 # people's free text: may start with = + - @ and be taken for a formula by a spreadsheet
-FREE_TEXT_COLUMNS = frozenset({"resident_name", "text", "forwarded_to", "registration_number"})
 KAZAKHSTAN = ZoneInfo("Asia/Almaty")
 
 
@@ -122,84 +121,30 @@ def _header(rows: Sequence[dict[str, Any]], with_personal_data: bool | None) -> 
     return columns(with_personal_data)
 
 
-# -- CSV ------------------------------------------------------------------------------------------
+# -- CSV and XLSX (bot/services/spreadsheets.py) ------------------------------------------------
 
 
-def _csv_value(column: str, value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    text = str(value)
-    if column in FREE_TEXT_COLUMNS and text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        text = "'" + text  # OWASP "CSV injection": a spreadsheet must not run a resident's text as a formula
-    return text
+def _values(rows: Sequence[dict[str, Any]], header: tuple[str, ...]) -> list[list[Any]]:
+    return [[row.get(c) for c in header] for row in rows]
 
 
 def write_csv(rows: Sequence[dict[str, Any]], path: Path | str, *, with_personal_data: bool | None = None) -> int:
-    """Write the rows as CSV (comma, RFC 4180 quoting) and return how many were written.
-
-    Encoded UTF-8 *with a BOM*: Excel opens a CSV without one in the Windows code page (cp1251 on Russian
-    systems), which garbles Cyrillic and has no Kazakh letters at all; the BOM makes it read UTF-8. Other
-    readers skip it (Python: ``encoding="utf-8-sig"``). The columns are those of the rows (personal data
-    included when the rows have it) unless ``with_personal_data`` says otherwise."""
+    """Write the rows as CSV (UTF-8 with a BOM for Excel) and return how many were written. The columns are
+    those of the rows (personal data included when the rows have it) unless ``with_personal_data`` says
+    otherwise."""
     header = _header(rows, with_personal_data)
-    with open(path, "w", encoding="utf-8-sig", newline="") as fp:
-        w = csv.writer(fp)
-        w.writerow(header)
-        for row in rows:
-            w.writerow([_csv_value(c, row.get(c)) for c in header])
-    return len(rows)
+    return spreadsheets.write_csv(path, header, _values(rows, header))
 
-
-# -- XLSX -----------------------------------------------------------------------------------------
 
 WIDTHS = {"number": 15, "kind": 11, "category": 20, "territory_kato": 12, "territory_name_kk": 24,
           "territory_name_ru": 24, "status": 12, "registration_number": 18, "forwarded_to": 30,
           "repeat_of": 15, "resident_name": 24, "phone": 15, "text": 60}
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
-DATE_FORMAT = "yyyy-mm-dd"
 
 
 def write_xlsx(rows: Sequence[dict[str, Any]], path: Path | str, *, with_personal_data: bool | None = None) -> int:
     """Write the rows as an Excel workbook (one sheet, a bold frozen header row, column widths, a filter)
-    and return how many were written. Timestamps become real Excel datetimes holding the UTC wall time
-    (openpyxl refuses aware datetimes and Excel has no time zones), dates become Excel dates."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
-
+    and return how many were written."""
     header = _header(rows, with_personal_data)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "appeals"
-    ws.append(list(header))
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for r, row in enumerate(rows, start=2):
-        for c, column in enumerate(header, start=1):
-            value = row.get(column)
-            cell = ws.cell(row=r, column=c)
-            if isinstance(value, datetime):
-                cell.value = value.astimezone(UTC).replace(tzinfo=None)
-                cell.number_format = DATETIME_FORMAT
-            elif isinstance(value, date):
-                cell.value = value
-                cell.number_format = DATE_FORMAT
-            else:
-                cell.value = value
-                if isinstance(value, str):
-                    cell.data_type = "s"  # openpyxl would store "=…" as a formula: a resident's text never is one
-                    if column == "text":
-                        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for c, column in enumerate(header, start=1):
-        width = WIDTHS.get(column, 20 if column in TIMESTAMP_COLUMNS else max(10, len(column) + 2))
-        ws.column_dimensions[get_column_letter(c)].width = width
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(1, len(rows) + 1)}"
-    wb.save(path)
-    return len(rows)
+    widths = {c: WIDTHS.get(c, 20 if c in TIMESTAMP_COLUMNS else max(10, len(c) + 2)) for c in header}
+    return spreadsheets.write_xlsx(path, [("appeals", header, _values(rows, header))], widths=widths,
+                                   auto_filter=True)

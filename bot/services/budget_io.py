@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.services import spreadsheets
 from bot.services.budget import (
     BudgetService,
     ProjectStatus,
@@ -263,60 +264,28 @@ def _vote_row(v: VoteRow) -> list[Any]:
     return [v.id, v.project_id, v.receipt, v.at]
 
 
-def _csv_cell(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    text = str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):  # a title never becomes a spreadsheet formula
-        text = "'" + text
-    return text
-
-
 def csv_paths(output: Path) -> tuple[Path, Path]:
     """CSV is two files beside each other: ``NAME-projects.csv`` and ``NAME-votes.csv``."""
     stem = output.name[:-4] if output.name.lower().endswith(".csv") else output.name
     return output.with_name(f"{stem}-projects.csv"), output.with_name(f"{stem}-votes.csv")
 
 
+def _sheets(data: VoteExport) -> list[spreadsheets.Sheet]:
+    return [("projects", PROJECT_COLUMNS, [_project_row(p) for p in data.projects]),
+            ("votes", VOTE_COLUMNS, [_vote_row(v) for v in data.votes])]
+
+
 def write_votes_csv(data: VoteExport, output: Path) -> list[Path]:
     """Two CSV files (UTF-8 with a BOM for Excel, comma): counts per project, and one row per vote."""
-    projects_path, votes_path = csv_paths(output)
-    for path, header, rows in ((projects_path, PROJECT_COLUMNS, [_project_row(p) for p in data.projects]),
-                               (votes_path, VOTE_COLUMNS, [_vote_row(v) for v in data.votes])):
-        with open(path, "w", encoding="utf-8-sig", newline="") as fp:
-            w = csv.writer(fp)
-            w.writerow(header)
-            w.writerows([_csv_cell(v) for v in row] for row in rows)
-    return [projects_path, votes_path]
+    paths = csv_paths(output)
+    for path, (_, header, rows) in zip(paths, _sheets(data), strict=True):
+        spreadsheets.write_csv(path, header, rows)
+    return list(paths)
 
 
 def write_votes_xlsx(data: VoteExport, output: Path) -> list[Path]:
     """One workbook, two sheets: ``projects`` and ``votes`` (times are UTC wall times)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    wb = Workbook()
-    sheets = ((wb.active, "projects", PROJECT_COLUMNS, [_project_row(p) for p in data.projects]),
-              (wb.create_sheet(), "votes", VOTE_COLUMNS, [_vote_row(v) for v in data.votes]))
-    for ws, title, header, rows in sheets:
-        ws.title = title
-        ws.append(list(header))
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        for r, row in enumerate(rows, start=2):
-            for col, value in enumerate(row, start=1):
-                cell = ws.cell(row=r, column=col)
-                if isinstance(value, datetime):
-                    cell.value = value.astimezone(UTC).replace(tzinfo=None)
-                    cell.number_format = "yyyy-mm-dd hh:mm:ss"
-                else:
-                    cell.value = value
-                    if isinstance(value, str):
-                        cell.data_type = "s"  # never a formula
-        ws.freeze_panes = "A2"
-    wb.save(output)
+    spreadsheets.write_xlsx(output, _sheets(data), widths={"title": 40, "voted_at_utc": 20})
     return [output]
 
 

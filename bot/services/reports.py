@@ -9,7 +9,6 @@ language, time (UTC) and the settlement of the resident who asked, never their n
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.services import spreadsheets
 from bot.services.audit import audit
 from bot.services.quarters import valid_period
 from bot.services.territories import ancestors
@@ -200,53 +200,15 @@ QUESTION_COLUMNS = ("id", "meeting_id", "report_id", "language", "created_at", "
                     "territory_name_kk", "territory_name_ru", "text")
 
 
-def _cell(column: str, value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    text = str(value)
-    if column == "text" and text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        text = "'" + text  # a spreadsheet must not run a resident's text as a formula
-    return text
+def _values(rows: Sequence[dict[str, Any]]) -> list[list[Any]]:
+    return [[row.get(c) for c in QUESTION_COLUMNS] for row in rows]
 
 
 def write_questions_csv(rows: Sequence[dict[str, Any]], path: Path | str) -> int:
     """UTF-8 with a BOM, so that Excel reads Kazakh and Russian letters."""
-    with open(path, "w", encoding="utf-8-sig", newline="") as fp:
-        w = csv.writer(fp)
-        w.writerow(QUESTION_COLUMNS)
-        for row in rows:
-            w.writerow([_cell(c, row.get(c)) for c in QUESTION_COLUMNS])
-    return len(rows)
+    return spreadsheets.write_csv(path, QUESTION_COLUMNS, _values(rows))
 
 
 def write_questions_xlsx(rows: Sequence[dict[str, Any]], path: Path | str) -> int:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "questions"
-    ws.append(list(QUESTION_COLUMNS))
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for r, row in enumerate(rows, start=2):
-        for c, column in enumerate(QUESTION_COLUMNS, start=1):
-            value = row.get(column)
-            cell = ws.cell(row=r, column=c)
-            if isinstance(value, datetime):
-                cell.value = value.astimezone(UTC).replace(tzinfo=None)
-                cell.number_format = "yyyy-mm-dd hh:mm:ss"
-            else:
-                cell.value = value
-                if isinstance(value, str):
-                    cell.data_type = "s"
-                    if column == "text":
-                        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.column_dimensions["E"].width = 20
-    ws.column_dimensions["G"].width = ws.column_dimensions["H"].width = 24
-    ws.column_dimensions["I"].width = 80
-    ws.freeze_panes = "A2"
-    wb.save(path)
-    return len(rows)
+    widths = {c: 24 for c in QUESTION_COLUMNS if c.startswith("territory_name")} | {"created_at": 20, "text": 80}
+    return spreadsheets.write_xlsx(path, [("questions", QUESTION_COLUMNS, _values(rows))], widths=widths)
