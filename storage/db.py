@@ -25,3 +25,12 @@ def make_engine(url: str, **kwargs: object) -> AsyncEngine:
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def dialect_insert(session: AsyncSession):  # noqa: ANN201 - the dialect's Insert construct
+    """The INSERT construct of the session's database, for ``on_conflict_do_nothing / do_update`` (both dialects
+    name them alike)."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert

@@ -42,13 +42,12 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.services.audit import audit
 from bot.services.calendar import WorkCalendar
+from storage.db import dialect_insert
 from storage.models import Appeal, AppealCounter, AppealEvent, AppealMessage, Resident, Territory, utcnow
 
 # -- vocabularies -------------------------------------------------------------------------------
@@ -443,8 +442,7 @@ class AppealService:
         return Attachment(MediaKind(a.kind).value, str(a.file_id)[:255], a.resident_chat_message_id)
 
     async def _next_number(self, s: AsyncSession, year: int) -> str:
-        dialect = s.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        insert = dialect_insert(s)
         stmt = (insert(AppealCounter).values(year=year, last=1)
                 .on_conflict_do_update(index_elements=[AppealCounter.year], set_={"last": AppealCounter.last + 1})
                 .returning(AppealCounter.last))

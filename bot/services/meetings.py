@@ -16,8 +16,6 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import offset_seconds
@@ -25,6 +23,7 @@ from bot.services.audit import audit
 from bot.services.residents import Recipient, ResidentService
 from bot.services.tasks import TaskService
 from bot.services.territories import ancestors
+from storage.db import dialect_insert
 from storage.models import Meeting, Question, Report, Rsvp, ScheduledTask, Territory, utcnow
 
 KINDS = ("akim_report", "maslikhat_session", "community_gathering", "community_meeting")
@@ -223,7 +222,7 @@ class MeetingService:
                 raise MeetingNotFound(meeting_id)
             if m.cancelled_at is not None or m.starts_at <= now:
                 raise MeetingClosed(meeting_id)
-            insert = pg_insert if s.bind.dialect.name == "postgresql" else sqlite_insert
+            insert = dialect_insert(s)
             stmt = insert(Rsvp).values(meeting_id=meeting_id, resident_id=resident_id, coming=coming,
                                        answered_at=now)
             await s.execute(stmt.on_conflict_do_update(index_elements=["meeting_id", "resident_id"],

@@ -14,10 +14,9 @@ from enum import IntEnum
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.db import dialect_insert
 from storage.models import Broadcast, OutboxMessage, Resident, utcnow
 
 PENDING, SENDING, SENT, BLOCKED, FAILED, UNKNOWN, CANCELLED = (
@@ -72,8 +71,7 @@ class OutboxService:
             return await self._insert(s, rows)
 
     async def _insert(self, s: AsyncSession, rows: list[dict[str, Any]]) -> int:
-        dialect = s.bind.dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        insert = dialect_insert(s)
         t = OutboxMessage.__table__
         # one compiled statement run as an executemany (SQLAlchemy batches it into multi-row INSERTs itself):
         # far cheaper than building a VALUES list per chunk; RETURNING counts the rows that were new

@@ -16,14 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services import spreadsheets
 from bot.services.audit import audit
 from bot.services.quarters import valid_period
 from bot.services.territories import ancestors
+from storage.db import dialect_insert
 from storage.models import Meeting, Question, Report, ReportRating, Resident, Territory, utcnow
 
 TITLE_MAX, SUMMARY_MAX, QUESTION_MAX, DOC_NAME_MAX = 200, 3000, 1000, 200
@@ -112,7 +111,7 @@ class ReportService:
         async with self._sessions() as s, s.begin():
             if await s.get(Report, report_id) is None:
                 raise ReportNotFound(report_id)
-            insert = pg_insert if s.bind.dialect.name == "postgresql" else sqlite_insert
+            insert = dialect_insert(s)
             stmt = insert(ReportRating).values(report_id=report_id, resident_id=resident_id, stars=stars,
                                                rated_at=now)
             await s.execute(stmt.on_conflict_do_update(index_elements=["report_id", "resident_id"],

@@ -16,10 +16,9 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.db import dialect_insert
 from storage.models import ScheduledTask, utcnow
 
 Handler = Callable[[ScheduledTask, datetime], Awaitable[str | None]]
@@ -47,7 +46,7 @@ class TaskService:
 
     @staticmethod
     async def _insert(s: AsyncSession, row: dict) -> bool:
-        insert = pg_insert if s.bind.dialect.name == "postgresql" else sqlite_insert
+        insert = dialect_insert(s)
         result = await s.execute(insert(ScheduledTask).values(**row).on_conflict_do_nothing(index_elements=["key"]))
         return bool(result.rowcount)
 
