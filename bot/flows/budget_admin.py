@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.flows.base import Button, Ctx, esc
 from bot.flows.budget_notice_texts import TIE_RULES, proposal_card, tie_rule_text
-from bot.flows.common import BACK, nav_row, wrong_input
+from bot.flows.common import BACK, nav_row, paging_row, wrong_input
 from bot.i18n import N_
 from bot.services.budget import (
     MIN_THRESHOLD,
@@ -397,13 +397,7 @@ async def show_list(ctx: Ctx, page: int) -> None:
     rows = [[Button(f"{p.title[:48]} · {tr.tenge(p.cost_tenge)}", f"ba:o:{p.id}")]
             for p in waiting[page * PAGE:(page + 1) * PAGE]]
     if pages > 1:
-        paging = []
-        if page > 0:
-            paging.append(Button("◀", f"ba:pl:{page - 1}"))
-        paging.append(Button(f"{page + 1}/{pages}", f"ba:pl:{page}"))
-        if page < pages - 1:
-            paging.append(Button("▶", f"ba:pl:{page + 1}"))
-        rows.append(paging)
+        rows.append(paging_row("ba:pl:", page, page < pages - 1, pages))
     ctx.show(tr.ngettext("<b>{n} proposal is waiting for review.</b> Open it to decide:",
                          "<b>{n} proposals are waiting for review.</b> Open one to decide:", len(waiting)), rows)
 

@@ -53,3 +53,21 @@ def question_text(ctx: Ctx, limit: int) -> str | None:
         ctx.show(tr._("That is {n} characters; the limit is {max}. Please shorten it.", n=len(text), max=limit))
         return None
     return text
+
+
+def id_after(data: str, head: str) -> int | None:
+    """The number in button data ``<head><digits>``, or ``None`` when the data are not that (a forged button)."""
+    rest = data[len(head):] if data.startswith(head) else ""
+    return int(rest) if rest.isdigit() and len(rest) < 10 else None
+
+
+def paging_row(head: str, page: int, more: bool, pages: int | None = None) -> list[Button]:
+    """◀ and ▶ buttons whose data are ``<head><page>``; with ``pages`` also "page/pages" between them."""
+    row = []
+    if page > 0:
+        row.append(Button("◀", f"{head}{page - 1}"))
+    if pages is not None:
+        row.append(Button(f"{page + 1}/{pages}", f"{head}{page}"))
+    if more:
+        row.append(Button("▶", f"{head}{page + 1}"))
+    return row

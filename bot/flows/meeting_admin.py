@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time
 
 from bot.flows import staff_pick
 from bot.flows.base import Button, Ctx, esc
-from bot.flows.common import BACK, CANCEL, nav_row, wrong_input
+from bot.flows.common import BACK, CANCEL, id_after, nav_row, wrong_input
 from bot.flows.meeting_texts import KINDS, kind_name, notice
 from bot.services.meetings import AGENDA_MAX, PLACE_MAX, MeetingError, MeetingNotFound, valid_url
 from bot.services.roles import Role
@@ -158,8 +158,7 @@ async def _view(ctx: Ctx) -> None:
 
 
 def _id(data: str, head: str) -> int | None:
-    rest = data[len(PREFIX) + len(head):] if data.startswith(PREFIX + head) else ""
-    return int(rest) if rest.isdigit() and len(rest) < 10 else None
+    return id_after(data, PREFIX + head)
 
 
 async def handle(ctx: Ctx) -> None:

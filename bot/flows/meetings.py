@@ -12,7 +12,7 @@ from types import ModuleType
 
 from bot.flows import menu
 from bot.flows.base import Button, Ctx, esc
-from bot.flows.common import BACK, question_text, wrong_input
+from bot.flows.common import BACK, id_after, paging_row, question_text, wrong_input
 from bot.flows.meeting_texts import PREFIX, as_buttons, buttons, ics, kind_name, notice
 from bot.i18n import Translator
 from bot.services.meetings import QUESTION_MAX, MeetingClosed, MeetingError, MeetingNotFound, QuestionsNotOpen
@@ -34,9 +34,7 @@ async def enter(ctx: Ctx, meeting_id: int | None = None) -> None:
 
 def _ref(data: str, action: str) -> int | None:
     """The meeting id of "mt:<action>:<id>", or None when the data are not that."""
-    head = f"{PREFIX}{action}:"
-    rest = data[len(head):] if data.startswith(head) else ""
-    return int(rest) if rest.isdigit() and len(rest) < 10 else None
+    return id_after(data, f"{PREFIX}{action}:")
 
 
 async def from_anywhere(ctx: Ctx, flows: dict[str, ModuleType]) -> None:
@@ -90,11 +88,7 @@ async def prompt(ctx: Ctx) -> None:
             return
         rows = [[Button(f"{tr.datetime(m.starts_at)} · {kind_name(tr, m.kind)}", f"{PREFIX}o:{m.id}")]
                 for m in shown]
-        paging = []
-        if page > 0:
-            paging.append(Button("◀", f"{PREFIX}pg:{page - 1}"))
-        if len(items) > (page + 1) * PAGE:
-            paging.append(Button("▶", f"{PREFIX}pg:{page + 1}"))
+        paging = paging_row(f"{PREFIX}pg:", page, len(items) > (page + 1) * PAGE)
         if paging:
             rows.append(paging)
         rows.append([Button(tr._("« Back"), BACK)])

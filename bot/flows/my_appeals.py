@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.flows import menu
 from bot.flows.appeal_labels import category_name, kind_name, status_name
 from bot.flows.base import Button, Ctx, esc
-from bot.flows.common import BACK, wrong_input
+from bot.flows.common import BACK, paging_row, wrong_input
 from bot.services.appeals import AppealError, AppealNotFound, AppealStatus, Direction
 from storage.state import State
 
@@ -35,11 +35,7 @@ async def prompt(ctx: Ctx) -> None:
             return
         rows = [[Button(f"{a.number} · {category_name(tr, a.category)} · {status_name(tr, a.status)}",
                         f"ma:o:{a.id}")] for a in items[:PAGE]]
-        paging = []
-        if page > 0:
-            paging.append(Button("◀", f"ma:pg:{page - 1}"))
-        if len(items) > PAGE:
-            paging.append(Button("▶", f"ma:pg:{page + 1}"))
+        paging = paging_row("ma:pg:", page, len(items) > PAGE)
         if paging:
             rows.append(paging)
         rows.append([Button(tr._("« Main menu"), BACK)])

@@ -11,7 +11,7 @@ import io
 
 from bot.flows import staff_pick
 from bot.flows.base import Button, Ctx, esc
-from bot.flows.common import BACK, CANCEL, nav_row, wrong_input
+from bot.flows.common import BACK, CANCEL, id_after, nav_row, wrong_input
 from bot.flows.meeting_texts import kind_name
 from bot.services import quarters
 from bot.services.reports import DOC_NAME_MAX, SUMMARY_MAX, TITLE_MAX, ReportError, write_questions_xlsx
@@ -237,8 +237,7 @@ async def _missing(ctx: Ctx) -> None:
 
 
 def _id(data: str, head: str) -> int | None:
-    rest = data[len(head):] if data.startswith(head) else ""
-    return int(rest) if rest.isdigit() and len(rest) < 10 else None
+    return id_after(data, head)
 
 
 async def _handle_questions(ctx: Ctx) -> None:

@@ -7,7 +7,7 @@ from babel.numbers import format_decimal
 
 from bot.flows import menu
 from bot.flows.base import Button, Ctx, esc
-from bot.flows.common import BACK, question_text, wrong_input
+from bot.flows.common import BACK, id_after, paging_row, question_text, wrong_input
 from bot.services.reports import QUESTION_MAX, ReportError, ReportNotFound
 from storage.state import State
 
@@ -26,9 +26,7 @@ async def enter(ctx: Ctx, report_id: int | None = None) -> None:
 
 
 def _ref(data: str, action: str) -> int | None:
-    head = f"{PREFIX}{action}:"
-    rest = data[len(head):] if data.startswith(head) else ""
-    return int(rest) if rest.isdigit() and len(rest) < 10 else None
+    return id_after(data, f"{PREFIX}{action}:")
 
 
 async def prompt(ctx: Ctx) -> None:
@@ -43,11 +41,7 @@ async def prompt(ctx: Ctx) -> None:
             await menu.show(ctx)
             return
         rows = [[Button(f"{r.period} · {r.title(ctx.lang)}"[:60], f"{PREFIX}o:{r.id}")] for r in items[:PAGE]]
-        paging = []
-        if page > 0:
-            paging.append(Button("◀", f"{PREFIX}pg:{page - 1}"))
-        if len(items) > PAGE:
-            paging.append(Button("▶", f"{PREFIX}pg:{page + 1}"))
+        paging = paging_row(f"{PREFIX}pg:", page, len(items) > PAGE)
         if paging:
             rows.append(paging)
         rows.append([Button(tr._("« Main menu"), BACK)])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.flows.base import Button, Ctx, esc
-from bot.flows.common import BACK, nav_row, wrong_input
+from bot.flows.common import BACK, nav_row, paging_row, wrong_input
 
 PAGE = 8
 OPEN, PICK, PAGE_TO = "t:o:", "t:p:", "t:pg:"
@@ -26,13 +26,7 @@ async def show(ctx: Ctx) -> None:
         rows.append([Button(t.name(ctx.lang) + (" ›" if kids else ""), (OPEN if kids else PICK) + t.kato)
                      for t, kids in chunk[i:i + 2]])
     if pages > 1:
-        paging = []
-        if page > 0:
-            paging.append(Button("◀", f"{PAGE_TO}{page - 1}"))
-        paging.append(Button(f"{page + 1}/{pages}", f"{PAGE_TO}{page}"))
-        if page < pages - 1:
-            paging.append(Button("▶", f"{PAGE_TO}{page + 1}"))
-        rows.append(paging)
+        rows.append(paging_row(PAGE_TO, page, page < pages - 1, pages))
     rows.append(nav_row(ctx))
     if not children and node is None:
         ctx.show(ctx.tr._("No territories are loaded yet. Please ask the akimat to load them."), rows)
