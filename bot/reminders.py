@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from bot.flows import meeting_texts
 from bot.flows.base import esc
+from bot.flows.common import quarter_name
 from bot.i18n import I18n, Translator
 from bot.services import quarters
 from bot.services.meetings import REMINDER_KIND, offset_of
@@ -164,10 +165,6 @@ class MeetingNotices:
             lines.append(tr.ngettext("…and {n} more", "…and {n} more", len(missing) - LIST_MAX))
         lines += ["", tr._("To plan one, send /meeting.")]
         return "\n".join(lines)
-
-
-def quarter_name(tr: Translator, year: int, q: int) -> str:
-    return tr._("Q{quarter} {year}", quarter=q, year=year)
 
 
 def _in_time(tr: Translator, left: timedelta) -> str:

@@ -33,7 +33,7 @@ async def demo_people(sb: Sandbox) -> DemoPeople:
     aide = await sb.create_user("Ержан", last_name="(оператор)", language_code="kk", role="aide", started=True)
     secretary = await sb.create_user("Гүлнар", last_name="(хатшы)", language_code="kk", role="secretary",
                                      started=True)
-    admin = await sb.create_user("Әсел", last_name="(әкімші)", language_code="ru", started=True)
+    admin = await sb.create_user("Әсел", last_name="(әкімші)", language_code="ru", role="admin", started=True)
     return DemoPeople([aigul["id"], ivan["id"]], aide["id"], secretary["id"], admin["id"])
 
 
@@ -97,7 +97,8 @@ async def start_sandbox(settings: Settings, port: int | None = None) -> tuple[Sa
 async def run_sandbox(settings: Settings) -> int:
     sb, app = await start_sandbox(settings)
     print(f"\nNo Telegram token is set, so Qatysu runs against the local sandbox.\n"
-          f"Open {sb.page_url} in a browser to chat with the bot as residents, the aide and the secretary.\n"
+          f"Open {sb.page_url} in a browser to chat with the bot as residents, the aide, the secretary\n"
+          f"and an administrator.\n"
           f"Demo data lives in {settings.sandbox.database_url} only. Stop with Ctrl+C.\n", flush=True)
     try:
         await serve(app)

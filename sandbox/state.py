@@ -16,7 +16,7 @@ from .media import FileStore
 
 T = TypeVar("T")
 
-ROLES = ("resident", "aide", "secretary")
+ROLES = ("resident", "aide", "secretary", "admin")
 UPDATE_TYPES = (
     "message",
     "edited_message",

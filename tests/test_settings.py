@@ -74,4 +74,4 @@ async def test_settings_wrong_input(tg: Telegram) -> None:
     await register(tg, who, RU)
     await tg.text(who, "/settings")
     sent = await tg.text(who, "хочу поменять язык")
-    assert "выберите кнопкой" in sent[0].text and "Настройки" in sent[-1].text
+    assert "воспользуйтесь кнопками" in sent[0].text and "Настройки" in sent[-1].text

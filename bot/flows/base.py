@@ -77,9 +77,22 @@ class Screen:
     reply: list[list[ReplyButton]] | None = None  # a reply keyboard (e.g. to share a contact)
     remove_reply: bool = False
     notice: str | None = None  # a short pop-up answer to a button press
+    # sent as a new message even when it answers a press: the pressed message (an old screen, e.g. the consent
+    # the person agreed to or a receipt) keeps what it said
+    keep_pressed: bool = False
     photo: bytes | str | None = None
     document: bytes | str | None = None
     filename: str = "file"
+
+
+def clip(label: str, limit: int = 60) -> str:
+    """A button label no longer than ``limit`` characters, cut at a word with "…" when it is longer."""
+    if len(label) <= limit:
+        return label
+    cut = label[:limit - 1]
+    if " " in cut[limit // 2:]:
+        cut = cut[:cut.rfind(" ")]
+    return cut.rstrip(" ·:,›") + "…"
 
 
 def esc(text: str | None, limit: int = 1000) -> str:

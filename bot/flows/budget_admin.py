@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.flows.base import Button, Ctx, esc
+from bot.flows.base import Button, Ctx, clip, esc
 from bot.flows.budget_notice_texts import TIE_RULES, proposal_card, tie_rule_text
 from bot.flows.common import BACK, nav_row, paging_row, wrong_input
 from bot.i18n import N_
@@ -343,7 +343,7 @@ async def _search_territory(ctx: Ctx, query: str) -> None:
                       query=esc(query, limit)))
         await prompt(ctx)
         return
-    rows = [[Button(" › ".join(t.name(ctx.lang) for t in (await ctx.services.territories.path(f.kato))[-2:])[:60],
+    rows = [[Button(clip(" › ".join(t.name(ctx.lang) for t in (await ctx.services.territories.path(f.kato))[-2:])),
                     f"ba:w:t:{f.kato}")] for f in found]
     ctx.show(tr.ngettext("Found {n} place for «{query}». Choose the campaign's territory:",
                          "Found {n} places for «{query}». Choose the campaign's territory:",
@@ -394,7 +394,7 @@ async def show_list(ctx: Ctx, page: int) -> None:
         return
     pages = max(1, -(-len(waiting) // PAGE))
     page = min(max(page, 0), pages - 1)
-    rows = [[Button(f"{p.title[:48]} · {tr.tenge(p.cost_tenge)}", f"ba:o:{p.id}")]
+    rows = [[Button(f"{clip(p.title, 48)} · {tr.tenge(p.cost_tenge)}", f"ba:o:{p.id}")]
             for p in waiting[page * PAGE:(page + 1) * PAGE]]
     if pages > 1:
         rows.append(paging_row("ba:pl:", page, page < pages - 1, pages))

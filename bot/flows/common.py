@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from bot.flows.base import Button, Ctx
+from bot.i18n import Translator
+from bot.services.quarters import PERIOD
 
 BACK = "back"
 CANCEL = "cancel"
@@ -22,7 +24,7 @@ def hint_use_buttons(ctx: Ctx) -> None:
 
 
 def hint_stale_button(ctx: Ctx) -> None:
-    ctx.show(ctx.tr._("That button is from an earlier step. Here is where we are now:"))
+    ctx.show(ctx.tr._("That button is from an earlier step. Here is where we are now:"), keep_pressed=True)
 
 
 def wrong_input(ctx: Ctx) -> None:
@@ -71,3 +73,16 @@ def paging_row(head: str, page: int, more: bool, pages: int | None = None) -> li
     if more:
         row.append(Button("▶", f"{head}{page + 1}"))
     return row
+
+
+def quarter_name(tr: Translator, year: int, q: int) -> str:
+    return tr._("Q{quarter} {year}", quarter=q, year=year)
+
+
+def period_name(tr: Translator, period: str) -> str:
+    """A report period as people say it: "2026-Q3" → "2026 жылғы 3-тоқсан", "2026" → "2026 жыл"."""
+    m = PERIOD.match(period)
+    if m is None:
+        return period
+    year = int(m.group(1))
+    return quarter_name(tr, year, int(m.group(2))) if m.group(2) else tr._("Year {year}", year=year)

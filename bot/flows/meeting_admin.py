@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time
 
-from bot.flows import staff_pick
-from bot.flows.base import Button, Ctx, esc
+from bot.flows import staff_pick, territory
+from bot.flows.base import Button, Ctx, clip, esc
 from bot.flows.common import BACK, CANCEL, id_after, nav_row, wrong_input
 from bot.flows.meeting_texts import KINDS, kind_name, notice
+from bot.i18n import N_
 from bot.services.meetings import AGENDA_MAX, PLACE_MAX, MeetingError, MeetingNotFound, valid_url
 from bot.services.roles import Role
 from storage.models import Meeting
@@ -40,9 +41,9 @@ async def command(ctx: Ctx) -> None:
     await prompt(ctx)
 
 
-def _territory_question(ctx: Ctx) -> str:
-    return ctx.tr._("For which territory is the meeting? Its residents and those of the places in it will be told. "
-                    "Open the list down to it and press «✅ Here», or type part of its name.")
+# the territory picker asks this instead of "Where do you live?" (bot/flows/territory.py)
+ASK_PLACE = N_("For which territory is the meeting? Its residents and those of the places in it will be told. "
+               "Open the list down to it and press «✅ Here», or type part of its name.")
 
 
 def parse_day(text: str) -> date | None:
@@ -90,7 +91,7 @@ async def prompt(ctx: Ctx) -> None:
         for m in meetings:
             place = await ctx.services.territories.get(m.territory_kato)
             label = f"{tr.datetime(m.starts_at)} · {kind_name(tr, m.kind)} · {place.name(ctx.lang) if place else ''}"
-            rows.append([Button(label[:60], f"{PREFIX}o:{m.id}")])
+            rows.append([Button(clip(label), f"{PREFIX}o:{m.id}")])
         rows.append([Button(tr._("➕ New meeting"), f"{PREFIX}new")])
         rows.append([Button(tr._("✖ Close"), CANCEL)])
         ctx.show(tr._("Upcoming meetings. Choose one to see the answers or to cancel it, or create a new one:")
@@ -108,7 +109,8 @@ async def prompt(ctx: Ctx) -> None:
         ctx.show(tr._("What kind of meeting is it?"),
                  [[Button(kind_name(tr, k), f"{PREFIX}k:{k}")] for k in KINDS] + [nav_row(ctx)])
     elif st.step == TERRITORY:
-        await staff_pick.show_picker(ctx, _territory_question(ctx))
+        st.data["ask"] = ASK_PLACE
+        await territory.show(ctx)
     elif st.step == DAY:
         ctx.show(tr._("On what day? Type the date as DD.MM.YYYY, e.g. {example}.",
                       example=tr.local(ctx.services.meetings.clock()).strftime("%d.%m.%Y")), [nav_row(ctx)])
@@ -167,7 +169,7 @@ async def handle(ctx: Ctx) -> None:
     if not await staff_pick.allowed(ctx, *ROLES):
         return
     if st.step == TERRITORY:
-        picked = await staff_pick.handle_picker(ctx, _territory_question(ctx))
+        picked = await territory.handle(ctx)
         if picked == BACK:
             st.step = KIND
             await prompt(ctx)
@@ -256,35 +258,46 @@ def _typed(ctx: Ctx) -> str | None:
 async def _day(ctx: Ctx) -> None:
     st, tr = ctx.state, ctx.tr
     text = _typed(ctx)
+    clock = None
+    if text is not None and len(text.split()) == 2:  # "10.12.2026 15:00", as the /campaign wizard takes it
+        text, clock = text.split()[0], parse_clock(text.split()[1])
     if text is not None:
         day = parse_day(text)
         today = tr.local(ctx.services.meetings.clock()).date()
         if day is None:
-            ctx.show(tr._("I could not read the date. Please type it as DD.MM.YYYY, e.g. 15.03.2027."))
+            ctx.show(tr._("I could not read the date. Please type it as DD.MM.YYYY, e.g. {example}.",
+                          example=today.strftime("%d.%m.%Y")))
         elif day < today:
             ctx.show(tr._("That day has passed. Please type a date from today on."))
         elif (day - today).days > 366:
             ctx.show(tr._("That is more than a year ahead. Please check the year."))
         else:
             st.data["day"], st.step = day.isoformat(), CLOCK
+            if clock is not None:  # the time came with the date: as if typed at the next step
+                _set_clock(ctx, clock)
     await prompt(ctx)
 
 
 async def _clock(ctx: Ctx) -> None:
-    st, tr = ctx.state, ctx.tr
+    tr = ctx.tr
     text = _typed(ctx)
     if text is not None:
         at = parse_clock(text)
         if at is None:
             ctx.show(tr._("I could not read the time. Please type it as HH:MM, e.g. 10:00."))
         else:
-            st.data["clock"] = at.isoformat(timespec="minutes")
-            if _starts_at(ctx) <= ctx.services.meetings.clock():
-                ctx.show(tr._("That time has passed. Please type a later time, or go back and choose another day."))
-                st.data.pop("clock")
-            else:
-                st.step = PLACE
+            _set_clock(ctx, at)
     await prompt(ctx)
+
+
+def _set_clock(ctx: Ctx, at: time) -> None:
+    st = ctx.state
+    st.data["clock"] = at.isoformat(timespec="minutes")
+    if _starts_at(ctx) <= ctx.services.meetings.clock():
+        ctx.show(ctx.tr._("That time has passed. Please type a later time, or go back and choose another day."))
+        st.data.pop("clock")
+    else:
+        st.step = PLACE
 
 
 async def _place(ctx: Ctx) -> None:

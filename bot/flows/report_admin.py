@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import io
 
-from bot.flows import staff_pick
-from bot.flows.base import Button, Ctx, esc
-from bot.flows.common import BACK, CANCEL, id_after, nav_row, wrong_input
+from bot.flows import staff_pick, territory
+from bot.flows.base import Button, Ctx, clip, esc
+from bot.flows.common import BACK, CANCEL, id_after, nav_row, period_name, wrong_input
 from bot.flows.meeting_texts import kind_name
+from bot.i18n import N_
 from bot.services import quarters
 from bot.services.reports import DOC_NAME_MAX, SUMMARY_MAX, TITLE_MAX, ReportError, write_questions_xlsx
 from bot.services.roles import Role
@@ -39,9 +40,9 @@ async def command(ctx: Ctx) -> None:
     await prompt(ctx)
 
 
-def _territory_question(ctx: Ctx) -> str:
-    return ctx.tr._("Which territory is the report for? Open the list down to it and press «✅ Here», "
-                    "or type part of its name.")
+# the territory picker asks this instead of "Where do you live?" (bot/flows/territory.py)
+ASK_PLACE = N_("Which territory is the report for? Open the list down to it and press «✅ Here», "
+               "or type part of its name.")
 
 
 async def prompt(ctx: Ctx) -> None:
@@ -49,7 +50,8 @@ async def prompt(ctx: Ctx) -> None:
     assert st is not None
     d = st.data
     if st.step == TERRITORY:
-        await staff_pick.show_picker(ctx, _territory_question(ctx))
+        st.data["ask"] = ASK_PLACE
+        await territory.show(ctx)
     elif st.step == PERIOD:
         recent = quarters.recent(tr.local(ctx.services.reports.clock()).date())
         rows = [[Button(p, f"{PREFIX}p:{p}") for p in recent[i:i + 2]] for i in range(0, len(recent), 2)]
@@ -71,7 +73,7 @@ async def prompt(ctx: Ctx) -> None:
         place = await ctx.services.territories.get(d["territory"])
         text = tr._("<b>Check the report before publishing</b>\n\nTerritory: {place}\nPeriod: {period}\n"
                     "Document: {document}",
-                    place=esc(place.name(ctx.lang)) if place else "—", period=esc(d["period"], 16),
+                    place=esc(place.name(ctx.lang)) if place else "—", period=esc(period_name(tr, d["period"]), 40),
                     document=esc(d.get("doc_name") or ("📎" if d.get("doc") else "—"), DOC_NAME_MAX))
         text += (f"\n\n<b>Қазақша: {esc(d['title_kk'], TITLE_MAX)}</b>\n{esc(d['summary_kk'], 1200)}"
                  f"\n\n<b>Русский: {esc(d['title_ru'], TITLE_MAX)}</b>\n{esc(d['summary_ru'], 1200)}")
@@ -91,7 +93,7 @@ async def handle(ctx: Ctx) -> None:
         await _handle_questions(ctx)
         return
     if st.step == TERRITORY:
-        picked = await staff_pick.handle_picker(ctx, _territory_question(ctx))
+        picked = await territory.handle(ctx)
         if picked == BACK:
             await staff_pick.leave(ctx, tr._("Cancelled."))
         elif picked:
@@ -183,11 +185,11 @@ async def _groups(ctx: Ctx) -> None:
         if g.meeting is not None:
             place = await ctx.services.territories.get(g.meeting.territory_kato)
             label = (f"{tr.date(g.meeting.starts_at)} · {kind_name(tr, g.meeting.kind)} · "
-                     f"{place.name(ctx.lang) if place else ''}")[:56]
-            rows.append([Button(f"{label}: {g.count}", f"{PREFIX}qm:{g.meeting.id}")])
+                     f"{place.name(ctx.lang) if place else ''}")
+            rows.append([Button(f"{clip(label, 56)}: {g.count}", f"{PREFIX}qm:{g.meeting.id}")])
         elif g.report is not None:
-            label = f"📊 {g.report.period} · {g.report.title(ctx.lang)}"[:56]
-            rows.append([Button(f"{label}: {g.count}", f"{PREFIX}qr:{g.report.id}")])
+            label = f"📊 {period_name(tr, g.report.period)} · {g.report.title(ctx.lang)}"
+            rows.append([Button(f"{clip(label, 56)}: {g.count}", f"{PREFIX}qr:{g.report.id}")])
     rows.append([Button(tr._("✖ Close"), CANCEL)])
     ctx.show(tr._("Questions from residents. Meetings (soonest first) with the number of questions, then reports "
                   "whose questions wait for a report meeting:"), rows)
@@ -209,7 +211,7 @@ async def _questions(ctx: Ctx) -> None:
         r = await ctx.services.reports.get(int(report_id))
         if r is None:
             return await _missing(ctx)
-        title = tr._("Questions about the report: {period}, {title}", period=esc(r.period, 16),
+        title = tr._("Questions about the report: {period}, {title}", period=esc(period_name(tr, r.period), 40),
                      title=esc(r.title(ctx.lang), TITLE_MAX))
         rows = await ctx.services.reports.questions(report_id=r.id)
         cli = f"qatysu export questions --report {r.id} --format xlsx"

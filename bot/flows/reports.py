@@ -6,8 +6,8 @@ from __future__ import annotations
 from babel.numbers import format_decimal
 
 from bot.flows import menu
-from bot.flows.base import Button, Ctx, esc
-from bot.flows.common import BACK, id_after, paging_row, question_text, wrong_input
+from bot.flows.base import Button, Ctx, clip, esc
+from bot.flows.common import BACK, id_after, paging_row, period_name, question_text, wrong_input
 from bot.services.reports import QUESTION_MAX, ReportError, ReportNotFound
 from storage.state import State
 
@@ -40,7 +40,8 @@ async def prompt(ctx: Ctx) -> None:
             ctx.show(tr._("No akim's reports have been published for your place yet."))
             await menu.show(ctx)
             return
-        rows = [[Button(f"{r.period} · {r.title(ctx.lang)}"[:60], f"{PREFIX}o:{r.id}")] for r in items[:PAGE]]
+        rows = [[Button(clip(f"{period_name(tr, r.period)} · {r.title(ctx.lang)}"), f"{PREFIX}o:{r.id}")]
+                for r in items[:PAGE]]
         paging = paging_row(f"{PREFIX}pg:", page, len(items) > PAGE)
         if paging:
             rows.append(paging)
@@ -63,7 +64,7 @@ async def _show(ctx: Ctx, report_id: int) -> None:
     r = await svc.get_for(report_id, ctx.resident.territory_kato)
     place = await ctx.services.territories.get(r.territory_kato)
     lines = [f"📊 <b>{esc(r.title(ctx.lang), 200)}</b>",
-             tr._("Period: {period} · {place}", period=esc(r.period, 16),
+             tr._("Period: {period} · {place}", period=esc(period_name(tr, r.period), 40),
                   place=esc(place.name(ctx.lang)) if place else "—"),
              tr._("Published: {date}", date=tr.date(r.published_at)), "", esc(r.summary(ctx.lang), 3000)]
     rating = await svc.rating(r.id)

@@ -94,6 +94,10 @@ async def _search(ctx: Ctx, query: str) -> None:
         label = " › ".join(p.name(ctx.lang) for p in path[-2:])
         rows.append([Button(label, PICK + t.kato)])
     rows.append(nav_row(ctx))
-    ctx.show(ctx.tr.ngettext("Found {n} place for «{query}». Choose yours:",
-                             "Found {n} places for «{query}». Choose yours:",
-                             len(found), query=esc(query, limit)), rows)
+    if ctx.state is not None and ctx.state.data.get("ask"):  # staff choosing a territory, not their home
+        text = ctx.tr.ngettext("Found {n} territory for «{query}». Choose one:",
+                               "Found {n} territories for «{query}». Choose one:", len(found), query=esc(query, limit))
+    else:
+        text = ctx.tr.ngettext("Found {n} place for «{query}». Choose yours:",
+                               "Found {n} places for «{query}». Choose yours:", len(found), query=esc(query, limit))
+    ctx.show(text, rows)

@@ -64,7 +64,7 @@ async def answer_callback(bot: Bot, cb: CallbackQuery, screens: list[Screen]) ->
         return
     first, rest = screens[0], screens[1:]
     m = markup(first)
-    editable = (cb.message is not None and first.photo is None and first.document is None
+    editable = (cb.message is not None and not first.keep_pressed and first.photo is None and first.document is None
                 and (m is None or isinstance(m, InlineKeyboardMarkup)))
     if editable and cb.message is not None:
         try:

@@ -230,6 +230,10 @@
     );
   }
 
+  function roleName(role) {
+    return { resident: t("resident"), aide: t("aide"), secretary: t("secretaryRole"), admin: t("adminRole") }[role];
+  }
+
   function section(title, items) {
     return el("div", { class: "section" }, el("div", { class: "section-title" }, title),
       items.length ? items : el("div", { class: "section-empty" }, t("noChats")));
@@ -265,6 +269,7 @@
       section(t("operatorGroup"), groupItems),
       section(t("secretary"), privateItems("secretary")),
       section(t("aides"), privateItems("aide")),
+      section(t("admins"), privateItems("admin")),
     );
   }
 
@@ -314,7 +319,7 @@
     if (chat.type === "private") {
       const u = chat.user;
       title = fullName(u);
-      const role = { resident: t("resident"), aide: t("aide"), secretary: t("secretaryRole") }[u.role];
+      const role = roleName(u.role);
       sub = [role, u.language_code ? u.language_code.toUpperCase() : null, `id ${u.id}`,
         `${t("phone")} ${u.phone}`].filter(Boolean).join(" · ");
     } else {
@@ -494,7 +499,7 @@
       const select = $("sender-select");
       const current = actingUserId();
       select.replaceChildren(...chat.members.map((u) => el("option", { value: u.id, selected: u.id === current },
-        `${fullName(u)} (${{ resident: t("resident"), aide: t("aide"), secretary: t("secretaryRole") }[u.role]})`)));
+        `${fullName(u)} (${roleName(u.role)})`)));
       if (!chat.members.length) {
         banner.hidden = false;
         banner.textContent = t("noAides");
