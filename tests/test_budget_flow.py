@@ -509,3 +509,22 @@ async def test_proposal_draft_answers_wrong_input_and_keeps_the_draft(app: App, 
     sent = await tg.click(who, "📨")
     assert w["no_proposals"] in sent[0].text
     assert await app.services.budget.my_proposals(await resident_id(app, who)) == []
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_wrong_input_on_the_ballot_shows_the_same_project_again(app: App, tg: Telegram, lang: str) -> None:
+    w, who = W[lang], Person(3131, lang)
+    await register(tg, who, WORDS[lang])
+    c = await campaign(app, "proposals")
+    await ballot_of(app, c, "Орындықтар", "Жарық", "Спорт алаңы")
+    await move_to(app, c.id, "voting")
+    await tg.click(who, w["menu"])
+    await tg.click(who, w["title"])
+    sent = await tg.click(who, w["ballot"])
+    sent = await tg.click(who, "▶")
+    assert "2 / 3" in sent[-1].text
+    sent = await tg.text(who, "бірінші жоба")  # typed instead of pressing
+    assert sent[0].text != sent[-1].text and "2 / 3" in sent[-1].text and w["vote"] in str(sent[-1].buttons)
+    sent = await tg.click(who, w["my_votes"])
+    sent = await tg.text(who, "?")  # off the ballot, wrong input shows the campaign
+    assert w["title"] in sent[-1].text and "/ 3" not in sent[-1].text

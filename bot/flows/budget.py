@@ -123,6 +123,8 @@ async def prompt(ctx: Ctx) -> None:
     elif st.step == PHONE:
         ctx.show(ctx.tr._("Please press «📱 Share my number» below, so Telegram confirms the number is yours."),
                  reply=phone.keyboard(ctx, skip=False))
+    elif st.data.get("campaign") and st.data.get("on") == "ballot":
+        await vote.open_ballot(ctx, int(st.data["campaign"]), int(st.data.get("index", 0)))
     elif st.data.get("campaign"):
         await show_campaign(ctx, int(st.data["campaign"]))
     else:

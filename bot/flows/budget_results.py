@@ -17,6 +17,8 @@ log = logging.getLogger("qatysu.budget")
 
 async def show(ctx: Ctx, campaign_id: int) -> None:
     tr = ctx.tr
+    if ctx.state is not None:
+        ctx.state.data.pop("on", None)  # off the ballot: wrong input here shows the campaign
     c = await ctx.services.budget.get_campaign(campaign_id)
     if c is None:
         ctx.show(tr._("There is no such People's Budget campaign. It may have been removed."), [[list_button(ctx)]])

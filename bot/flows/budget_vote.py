@@ -13,6 +13,7 @@ from bot.flows.budget_common import (
     phase,
     voting_closed_text,
 )
+from bot.flows.common import paging_row
 from bot.services.budget import (
     AlreadyVoted,
     BudgetError,
@@ -103,7 +104,7 @@ async def open_ballot(ctx: Ctx, campaign_id: int, index: int = 0) -> None:
         index = page.total - 1
         page = await budget.ballot(c.id, page=index, page_size=1)
     p = page.projects[0]
-    d["campaign"], d["index"] = c.id, index
+    d["campaign"], d["index"], d["on"] = c.id, index, "ballot"  # wrong input here shows this project again
     mine = {v.project_id for v in await budget.my_votes(ctx.resident.id, c.id)}
     left = await budget.votes_left(ctx.resident.id, c.id)
     move_from = _move_from(ctx, c.id)
@@ -121,11 +122,7 @@ async def open_ballot(ctx: Ctx, campaign_id: int, index: int = 0) -> None:
     if move_from is not None:
         lines.append(tr._("Choose the project to move your vote to."))
     rows: list[list[Button]] = []
-    paging = []
-    if index > 0:
-        paging.append(Button("◀", f"bd:b:{c.id}:{index - 1}"))
-    if index < page.total - 1:
-        paging.append(Button("▶", f"bd:b:{c.id}:{index + 1}"))
+    paging = paging_row(f"bd:b:{c.id}:", index, index < page.total - 1)
     if paging:
         rows.append(paging)
     if p.id not in mine:
@@ -255,6 +252,7 @@ async def _receipt(ctx: Ctx, c: BudgetCampaign, p: BudgetProject, receipt: Recei
 
 
 async def my_votes(ctx: Ctx, campaign_id: int) -> None:
+    _data(ctx).pop("on", None)
     tr, budget = ctx.tr, ctx.services.budget
     c = await load_campaign(ctx, campaign_id)
     if c is None:
