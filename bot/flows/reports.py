@@ -87,7 +87,8 @@ async def _show(ctx: Ctx, report_id: int) -> None:
     ctx.show("\n".join(lines).rstrip(), rows)
 
 
-async def _open(ctx: Ctx, report_id: int) -> None:
+async def _open(ctx: Ctx, report_id: int, step: str = VIEW) -> None:
+    """Show the report (or, with ``step=ASK``, ask the question about it) if it is one of the resident's place."""
     st = ctx.state
     try:
         r = await ctx.services.reports.get_for(report_id, ctx.resident.territory_kato)
@@ -96,7 +97,7 @@ async def _open(ctx: Ctx, report_id: int) -> None:
         st.step = LIST
         await prompt(ctx)
         return
-    st.step, st.data["report"] = VIEW, r.id
+    st.step, st.data["report"] = step, r.id
     await prompt(ctx)
 
 
@@ -133,16 +134,7 @@ async def handle(ctx: Ctx) -> None:
     elif _ref(data, "doc") is not None:
         await _document(ctx, _ref(data, "doc"))  # type: ignore[arg-type]
     elif _ref(data, "q") is not None:
-        report_id = _ref(data, "q")
-        try:
-            r = await ctx.services.reports.get_for(report_id, ctx.resident.territory_kato)  # type: ignore[arg-type]
-        except ReportNotFound:
-            _not_found(ctx)
-            st.step = LIST
-            await prompt(ctx)
-            return
-        st.step, st.data["report"] = ASK, r.id
-        await prompt(ctx)
+        await _open(ctx, _ref(data, "q"), ASK)  # type: ignore[arg-type]
     elif data.startswith(f"{PREFIX}s:") and data.count(":") == 3 and data[-1] in "12345" and \
             _ref(data.rsplit(":", 1)[0], "s") is not None:
         await _rate(ctx, _ref(data.rsplit(":", 1)[0], "s"), int(data[-1]))  # type: ignore[arg-type]
