@@ -135,11 +135,7 @@ class MeetingService:
         """Cancel a meeting that has not started; its reminders are cancelled. Returns who said they'd come."""
         now = self.clock()
         async with self._sessions() as s, s.begin():
-            m = await s.get(Meeting, meeting_id)
-            if m is None:
-                raise MeetingNotFound(meeting_id)
-            if m.cancelled_at is not None or m.starts_at <= now:
-                raise MeetingClosed(meeting_id)
+            m = await _upcoming(s, meeting_id, now)
             m.cancelled_at = now
             coming = list(await s.scalars(select(Rsvp.resident_id).where(Rsvp.meeting_id == meeting_id,
                                                                          Rsvp.coming.is_(True))
@@ -155,11 +151,7 @@ class MeetingService:
         if starts_at.tzinfo is None or starts_at <= now:
             raise MeetingError("a meeting must start in the future")
         async with self._sessions() as s, s.begin():
-            m = await s.get(Meeting, meeting_id)
-            if m is None:
-                raise MeetingNotFound(meeting_id)
-            if m.cancelled_at is not None or m.starts_at <= now:
-                raise MeetingClosed(meeting_id)
+            m = await _upcoming(s, meeting_id, now)
             old, m.starts_at = m.starts_at, starts_at.astimezone(UTC)
             audit(s, "meeting.move", actor=by, object_type="meeting", object_id=meeting_id,
                   starts_at_before=old.isoformat(), starts_at=m.starts_at.isoformat())
@@ -217,11 +209,7 @@ class MeetingService:
         """Record "I'll come" / "I won't"; a later answer replaces the earlier one."""
         now = self.clock()
         async with self._sessions() as s, s.begin():
-            m = await s.get(Meeting, meeting_id)
-            if m is None:
-                raise MeetingNotFound(meeting_id)
-            if m.cancelled_at is not None or m.starts_at <= now:
-                raise MeetingClosed(meeting_id)
+            await _upcoming(s, meeting_id, now)  # neither cancelled nor started
             insert = dialect_insert(s)
             stmt = insert(Rsvp).values(meeting_id=meeting_id, resident_id=resident_id, coming=coming,
                                        answered_at=now)
@@ -332,3 +320,13 @@ class MeetingService:
 
 def _end(m: Meeting) -> datetime:
     return m.starts_at + timedelta(minutes=m.duration_minutes or 0)
+
+
+async def _upcoming(s: AsyncSession, meeting_id: int, now: datetime) -> Meeting:
+    """The meeting, if it is neither cancelled nor started: what cancel, move and an answer need."""
+    m = await s.get(Meeting, meeting_id)
+    if m is None:
+        raise MeetingNotFound(meeting_id)
+    if m.cancelled_at is not None or m.starts_at <= now:
+        raise MeetingClosed(meeting_id)
+    return m

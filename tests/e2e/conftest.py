@@ -53,10 +53,9 @@ class Live:
         raise AssertionError(f"no button {label!r} in chat {chat_id}")
 
 
-@pytest.fixture
-async def live(settings: Settings) -> AsyncIterator[Live]:
-    sb = Sandbox(TOKEN)
-    await sb.start()
+@contextlib.asynccontextmanager
+async def running_bot(settings: Settings, sb: Sandbox) -> AsyncIterator[Live]:
+    """The bot (serve(), as `qatysu run` does) with the demo data, against the started sandbox ``sb``."""
     people = await demo_people(sb)
     settings.sandbox.database_url = settings.database.url
     app = await build_app(sandbox_settings(settings, sb, people))
@@ -70,4 +69,14 @@ async def live(settings: Settings) -> AsyncIterator[Live]:
             await app.dp.stop_polling()
         await asyncio.wait_for(task, 15)
         await app.close()
+
+
+@pytest.fixture
+async def live(settings: Settings) -> AsyncIterator[Live]:
+    sb = Sandbox(TOKEN)
+    await sb.start()
+    try:
+        async with running_bot(settings, sb) as bot:
+            yield bot
+    finally:
         await sb.stop()

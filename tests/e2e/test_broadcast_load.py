@@ -6,7 +6,6 @@ nobody a second copy and loses nobody but the rows that were in flight, which th
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
 import sys
@@ -19,12 +18,11 @@ from sqlalchemy import func, select
 from bench.broadcast import DISTRICT, Count429, bot_messages_per_chat, crowd, language_of, seed_residents
 from bot.app import build_app
 from bot.config import Settings
-from bot.runner import serve
-from bot.sandbox_mode import SAMPLE, TOKEN, demo_people, sandbox_settings, seed_demo
+from bot.sandbox_mode import SAMPLE, TOKEN
 from bot.services.broadcasts import Audience
 from sandbox import Sandbox
 from storage.models import Broadcast, OutboxMessage
-from tests.e2e.conftest import Live
+from tests.e2e.conftest import Live, running_bot
 
 RATE = 300  # messages a second, in the sandbox and in the bot's config
 CROWD = 2000
@@ -38,20 +36,11 @@ async def loud(settings: Settings) -> AsyncIterator[Live]:
     """The bot (serve(), as `qatysu run` does) against a sandbox whose limits are raised to RATE."""
     sb = Sandbox(TOKEN, rate_overall_per_s=RATE)
     await sb.start()
-    people = await demo_people(sb)
-    settings.sandbox.database_url = settings.database.url
     settings.delivery.overall_per_second = RATE
-    app = await build_app(sandbox_settings(settings, sb, people))
-    await seed_demo(app)
-    task = asyncio.create_task(serve(app, handle_signals=False))
-    await sb.wait_until(lambda: sb.commands(language_code="kk"), 10, "the bot to start")
     try:
-        yield Live(sb, app, people)
+        async with running_bot(settings, sb) as bot:
+            yield bot
     finally:
-        with contextlib.suppress(RuntimeError):
-            await app.dp.stop_polling()
-        await asyncio.wait_for(task, 15)
-        await app.close()
         await sb.stop()
 
 
