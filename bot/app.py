@@ -133,11 +133,10 @@ async def build_app(settings: Settings, session: BaseSession | None = None, *, m
     effects.register("budget_", budget_notices.on_effect)
     conversations = Conversations(services, settings, i18n, StateStore(sessions), effects=effects)
     dp = Dispatcher()
+    # the throttle first: a dropped update is answered at once instead of waiting behind its chat's lock
+    dp.update.outer_middleware(Throttle(partial(warn_too_fast, bot, i18n, services), settings.limits.flood_messages,
+                                        settings.limits.flood_seconds))
     dp.update.outer_middleware(ChatSerializer())
-    throttle = Throttle(partial(warn_too_fast, bot, i18n, services), settings.limits.flood_messages,
-                        settings.limits.flood_seconds)
-    dp.message.outer_middleware(throttle)
-    dp.callback_query.outer_middleware(throttle)
     dp.include_routers(operator.make_router(settings.telegram.operator_chat_id), private.make_router(),
                        errors.make_router())
     dp["conversations"], dp["i18n"], dp["services"], dp["settings"] = conversations, i18n, services, settings

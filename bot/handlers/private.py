@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.types import CallbackQuery, Message
 
+from bot.flows.base import Services
 from bot.flows.engine import Conversations
 from bot.handlers import events, render
+from bot.i18n import I18n, pick_language
+
+log = logging.getLogger("qatysu.private")
 
 
 def make_router() -> Router:
@@ -16,10 +22,21 @@ def make_router() -> Router:
     router.message.register(on_message, private)
     router.edited_message.register(on_edited, private)
     router.callback_query.register(on_button, F.message.chat.type == ChatType.PRIVATE)
+    router.callback_query.register(on_stray_button)  # no other router took it: still answered
     return router
 
 
+def _foreign(user_id: int | None, chat_id: int) -> bool:
+    """In a private chat the chat is the person: anything else is a forged update or another person's message."""
+    return user_id != chat_id
+
+
 async def on_message(message: Message, bot: Bot, conversations: Conversations) -> None:
+    if _foreign(message.from_user.id if message.from_user else None, message.chat.id):
+        log.warning("message in private chat %s from someone else (%s) ignored", message.chat.id,
+                    message.from_user.id if message.from_user else None)
+        return
+
     async def deliver(screens):
         await render.send(bot, message.chat.id, screens)
 
@@ -27,12 +44,32 @@ async def on_message(message: Message, bot: Bot, conversations: Conversations) -
 
 
 async def on_edited(message: Message, bot: Bot, conversations: Conversations) -> None:
+    if _foreign(message.from_user.id if message.from_user else None, message.chat.id):
+        return
     screens = await conversations.edited(events.from_message(message))
     await render.send(bot, message.chat.id, screens)
 
 
-async def on_button(callback: CallbackQuery, bot: Bot, conversations: Conversations) -> None:
+async def on_button(callback: CallbackQuery, bot: Bot, conversations: Conversations, i18n: I18n,
+                    services: Services) -> None:
+    chat_id = callback.message.chat.id  # type: ignore[union-attr] - the filter saw the message
+    if _foreign(callback.from_user.id, chat_id):
+        # a press on (or with the data of) a message sent to someone else: nothing of theirs is touched
+        log.warning("press by %s on a message in chat %s refused", callback.from_user.id, chat_id)
+        resident = await services.residents.get(callback.from_user.id)
+        tr = i18n(pick_language(resident.language if resident else None, callback.from_user.language_code,
+                                i18n.default))
+        await callback.answer(tr._("This button was sent to someone else, so it does nothing for you."),
+                              show_alert=True)
+        return
+
     async def deliver(screens):
         await render.answer_callback(bot, callback, screens)
 
     await conversations.handle(events.from_callback(callback), deliver)
+
+
+async def on_stray_button(callback: CallbackQuery) -> None:
+    """A press in a chat the bot does not talk in (a stranger's group, a message without a chat): an empty answer
+    stops the button spinning; nothing else happens."""
+    await callback.answer()
