@@ -10,13 +10,16 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from bot import logs
 from bot.cli_budget import add_budget_parser, create_campaign, export_campaign_votes, import_projects
 from bot.cli_questions import export_questions
-from bot.config import Settings, load_settings
+from bot.config import ConfigError, Settings, load_settings
 from bot.services.roles import Role
 from bot.services.territories import ImportError_, TerritoryService
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
+
+log = logging.getLogger("qatysu")
 
 NO_TOKEN = """No Telegram bot token is configured: starting the local sandbox instead.
 
@@ -82,17 +85,27 @@ async def _with_db(settings: Settings, work):
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = load_settings()
+    logs.configure()
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"qatysu: {exc}", file=sys.stderr)
+        return 2
+    token = settings.telegram.token
+    logs.configure(secrets=[token.get_secret_value()] if token else [])
     if args.cmd == "run":
-        if settings.telegram.token is None:
-            from bot.sandbox_mode import run_sandbox
+        try:
+            if token is None:
+                from bot.sandbox_mode import run_sandbox
 
-            print(NO_TOKEN, file=sys.stderr)
-            return asyncio.run(run_sandbox(settings))
-        from bot.runner import run
+                print(NO_TOKEN, file=sys.stderr)
+                return asyncio.run(run_sandbox(settings))
+            from bot.runner import run
 
-        return asyncio.run(run(settings))
+            return asyncio.run(run(settings))
+        except Exception:  # the log (which never shows the token) says why, not an interpreter traceback
+            log.exception("qatysu stopped on an error")
+            return 1
     if args.cmd == "db":
         asyncio.run(_with_db(settings, lambda _s: asyncio.sleep(0)))
         print("database is up to date")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from datetime import date, time
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -15,6 +16,27 @@ from pydantic_settings import (
 )
 
 TELEGRAM_API = "https://api.telegram.org"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says why and never repeats a secret."""
+
+
+def check_api_base(value: str) -> str:
+    """A Bot API server address: http(s), a host, maybe a port and a path prefix, nothing else. The bot's URLs
+    are ``<api_base>/bot<token>/<method>``, so an address that is not one would carry the token into an error."""
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # raises on a port that is not a number from 0 to 65535
+    except ValueError:
+        parts, port = None, None
+    ok = (parts is not None and parts.scheme in ("http", "https") and bool(parts.hostname) and value == value.strip()
+          and not any(c.isspace() for c in value) and not parts.query and not parts.fragment
+          and not parts.username and not parts.password and ":" not in parts.path and port != 0)
+    if not ok:
+        raise ValueError("must be the address of a Bot API server, like https://api.telegram.org or "
+                         "http://127.0.0.1:8081 (http or https, a host, an optional port; no token, query or spaces)")
+    return value.rstrip("/")
 
 
 class TelegramSettings(BaseModel):
@@ -26,6 +48,11 @@ class TelegramSettings(BaseModel):
     @classmethod
     def _blank_is_none(cls, v: object) -> object:
         return None if v in ("", None) else v
+
+    @field_validator("api_base")
+    @classmethod
+    def _api_base(cls, v: str) -> str:
+        return check_api_base(v)
 
 
 class DatabaseSettings(BaseModel):
@@ -155,13 +182,27 @@ class Settings(BaseSettings):
 
 
 def config_path() -> Path | None:
-    """``QATYSU_CONFIG`` if set, else ``./config.toml`` when it exists."""
+    """``QATYSU_CONFIG`` if set (a file that must exist), else ``./config.toml`` when it exists."""
     explicit = os.environ.get("QATYSU_CONFIG")
-    if explicit:
-        return Path(explicit)
+    if explicit is not None:
+        path = Path(explicit)
+        if not explicit.strip() or not path.is_file():
+            raise ConfigError(f"QATYSU_CONFIG names {explicit!r}, which is not a file. Point it at your config.toml "
+                              "(copy config.example.toml), or unset it to use ./config.toml.")
+        return path
     default = Path("config.toml")
     return default if default.exists() else None
 
 
 def load_settings(**overrides: object) -> Settings:
-    return Settings(**overrides)
+    """The settings, or :class:`ConfigError` with a message fit to print: what is wrong and where, no values."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = [f"  {'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                 for e in exc.errors(include_url=False, include_input=False, include_context=False)]
+        raise ConfigError("The configuration is not valid:\n" + "\n".join(lines)) from None
+    except (OSError, ValueError) as exc:  # an unreadable file, TOML that does not parse
+        # a TOML or OS error's own words name a line and column, never the file's contents
+        raise ConfigError(f"The configuration file {config_path()} cannot be read: {type(exc).__name__}: {exc}") \
+            from None

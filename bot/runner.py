@@ -32,6 +32,7 @@ async def serve(app: App, *, handle_signals: bool = True) -> None:
         scheduler.shutdown(wait=False)
         with contextlib.suppress(asyncio.CancelledError):
             await sender
+        log.info("stopped")
 
 
 async def run(settings: Settings) -> int:

@@ -43,8 +43,9 @@ async def flood(settings) -> AsyncIterator[tuple[App, Telegram, Clock]]:
     settings.limits.flood_messages, settings.limits.flood_seconds = 8, 4
     app, session = await make_app(settings)
     clock = Clock()
-    [throttle] = [m for m in app.dp.update.outer_middleware if isinstance(m, Throttle)]
-    throttle._clock = clock
+    for throttle in {m for m in [*app.dp.update.outer_middleware, *app.dp.message.outer_middleware,
+                                 *app.dp.callback_query.outer_middleware] if isinstance(m, Throttle)}:
+        throttle._clock = clock
     yield app, Telegram(app, session), clock
     await app.close()
 
@@ -104,7 +105,7 @@ async def test_twenty_rapid_presses_of_a_vote_button_all_get_an_answer(flood) ->
     c = await campaign(app, "proposals")
     [project] = await ballot_of(app, c, "Балалар алаңы")
     await move_to(app, c.id, "voting")
-    await tg.text(who, "/start vote_%d" % c.id)
+    await tg.text(who, f"/start vote_{c.id}")
     on = tg.last(who.id)
     before = len(tg.session.calls)
     clock.burst()

@@ -68,6 +68,9 @@ class OutboxSender:
         except TelegramForbiddenError:
             await self.outbox.blocked(row)
         except (TelegramNetworkError, TelegramServerError) as exc:
+            if row.attempts >= self.outbox.max_attempts:  # the retry below gives it up
+                log.warning("outbox row %s to chat %s failed after %s attempts: %s", row.id, row.chat_id,
+                            row.attempts, exc)
             await self.outbox.retry(row, self.retry_seconds * row.attempts, str(exc))
         except TelegramBadRequest as exc:
             log.warning("outbox row %s to chat %s refused: %s", row.id, row.chat_id, exc)
