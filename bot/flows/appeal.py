@@ -5,7 +5,7 @@ The draft lives in the conversation state, so it survives a restart at any step.
 
 from __future__ import annotations
 
-from bot.flows import menu, phone, territory
+from bot.flows import consent, menu, phone, territory
 from bot.flows.appeal_labels import KINDS, category_name, kind_name
 from bot.flows.base import Button, Ctx, esc
 from bot.flows.common import BACK, nav_row, wrong_input
@@ -24,6 +24,9 @@ async def enter(ctx: Ctx) -> None:
     r = ctx.resident
     assert r is not None
     ctx.state = State(NAME, KIND, {"territory": r.territory_kato, "files": []})
+    if consent.outdated(ctx):  # the consent text changed since they agreed: asked first, then the draft begins
+        await consent.ask(ctx)
+        return
     await prompt(ctx)
 
 
@@ -260,6 +263,9 @@ async def _preview(ctx: Ctx) -> None:
     if not (ev.kind == "button" and ev.data == "as:send"):
         wrong_input(ctx)
         await prompt(ctx)
+        return
+    if consent.outdated(ctx):  # a draft begun before the consent text changed: the draft waits for the answer
+        await consent.ask(ctx)
         return
     d = st.data
     appeal = await ctx.services.appeals.create(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from bot.flows import budget_propose as propose
 from bot.flows import budget_results as results
 from bot.flows import budget_vote as vote
-from bot.flows import menu, phone
+from bot.flows import consent, menu, phone
 from bot.flows.base import Button, Ctx, esc
 from bot.flows.budget_common import (
     DRAFT_STEPS,
@@ -37,6 +37,8 @@ from storage.state import State
 
 __all__ = ["MENU", "NAME", "PREFIX", "enter", "handle", "open_link", "show_campaign"]
 MAX_CAMPAIGNS = 10
+# what acts for the resident (vote, move a vote, propose, change a proposal): only with consent to the text in force
+CONSENTED = ("bd:v:", "bd:y:", "bd:yc:", "bd:cv:", "bd:p:", "bd:e:")
 
 
 async def enter(ctx: Ctx) -> None:
@@ -138,7 +140,9 @@ async def handle(ctx: Ctx) -> None:
         ctx.state = None
         return
     if st.step in DRAFT_STEPS:
-        if ev.kind == "button" and ev.data.startswith(("bd:", "m:", "ma:")) and not propose.is_draft_button(ev.data):
+        if ev.kind == "button" and ev.data == propose.SEND and consent.outdated(ctx):
+            await consent.ask(ctx)  # the draft waits for the answer to the changed consent text
+        elif ev.kind == "button" and ev.data.startswith(("bd:", "m:", "ma:")) and not propose.is_draft_button(ev.data):
             hint_stale_button(ctx)  # another screen's button in the middle of the draft: the draft stays
             await propose.prompt(ctx)
         else:
@@ -172,6 +176,9 @@ async def handle(ctx: Ctx) -> None:
 async def _button(ctx: Ctx) -> None:
     data, st = ctx.event.data, ctx.state
     st.step = MENU
+    if data.startswith(CONSENTED) and consent.outdated(ctx):  # the consent text changed: asked before acting
+        await consent.ask(ctx)
+        return
     try:
         if data == LIST:
             await show_list(ctx)

@@ -14,6 +14,7 @@ from bot.flows import (
     broadcast,
     budget,
     budget_admin,
+    consent,
     deeplinks,
     meeting_admin,
     meetings,
@@ -33,7 +34,7 @@ from storage.state import State, StateStore
 FLOWS: dict[str, ModuleType] = {registration.NAME: registration, settings.NAME: settings, appeal.NAME: appeal,
                                 my_appeals.NAME: my_appeals, budget.NAME: budget, broadcast.NAME: broadcast,
                                 reports.NAME: reports, meetings.NAME: meetings, report_admin.NAME: report_admin,
-                                meeting_admin.NAME: meeting_admin}
+                                meeting_admin.NAME: meeting_admin, consent.NAME: consent}
 
 
 EffectSink = Callable[[str, int], Awaitable[None]]

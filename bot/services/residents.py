@@ -103,6 +103,15 @@ class ResidentService:
             return await self.consent(user_id, chat_id, language, version)
         return r
 
+    async def decline_consent(self, user_id: int, version: str) -> None:
+        """A resident did not agree to a new version of the consent text: recorded with the version and time; what
+        they agreed to before stays as it was."""
+        async with self._sessions() as s, s.begin():
+            r = await s.scalar(select(Resident).where(Resident.channel == self.channel, Resident.user_id == user_id))
+            if r is not None:
+                audit(s, "resident.consent_declined", actor=user_id, object_type="resident", object_id=r.id,
+                      version=version)
+
     async def _update(self, user_id: int, **values: object) -> Resident | None:
         async with self._sessions() as s, s.begin():
             r = await s.scalar(select(Resident).where(Resident.channel == self.channel,

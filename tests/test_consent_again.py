@@ -1,0 +1,90 @@
+"""Raising ``[privacy] consent_version`` asks residents again before they file an appeal, propose or vote; their
+answer is recorded with the new version and time; declining leaves them reading, not filing or voting."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from bot.app import App
+from storage.models import Appeal, AuditLog, Vote
+from tests.support.telegram import Person, Telegram
+from tests.test_appeals_flow import TEXT_KK, TEXT_RU, file_appeal
+from tests.test_budget_flow import ballot_of, campaign, move_to
+from tests.test_registration import KK, RU, register
+
+NEW = "2027-01-15"
+CHANGED = {"kk": "Келісім мәтіні өзгерді", "ru": "Текст согласия изменился"}
+
+
+async def _count(app: App, model) -> int:
+    async with app.sessions() as s:
+        return await s.scalar(select(func.count()).select_from(model)) or 0
+
+
+async def test_a_new_consent_version_is_asked_before_an_appeal_and_a_decline_is_recorded(app: App,
+                                                                                           tg: Telegram) -> None:
+    who = Person(4201, "ru")
+    await register(tg, who, RU)
+    old = await app.services.residents.get(who.id)
+    app.settings.privacy.consent_version = NEW
+    sent = await tg.click(who, "Написать обращение")
+    assert CHANGED["ru"] in sent[-1].text and "Согласие на обработку" in sent[-1].text and NEW in sent[-1].text
+    assert [b["text"] for b in sent[-1].buttons] == ["✅ Согласен", "Не согласен"]
+    # declining: recorded, nothing filed, reading still works
+    sent = await tg.click(who, "Не согласен")
+    assert "ответ записан" in sent[-1].text and "Главное меню" not in sent[-1].text
+    async with app.sessions() as s:
+        [declined] = list(await s.scalars(select(AuditLog).where(AuditLog.action == "resident.consent_declined")))
+    assert declined.details["version"] == NEW
+    r = await app.services.residents.get(who.id)
+    assert r.consent_version == old.consent_version and r.consent_at == old.consent_at
+    sent = await tg.click(who, "Отчёты акима")
+    assert CHANGED["ru"] not in sent[-1].text
+    # asked again on the next try; agreeing records the new version and time and the appeal begins
+    await tg.text(who, "/menu")
+    sent = await tg.click(who, "Написать обращение")
+    assert CHANGED["ru"] in sent[-1].text
+    sent = await tg.click(who, "Согласен")
+    assert "согласие записано" in sent[0].text and "Что вы хотите отправить" in sent[-1].text
+    r = await app.services.residents.get(who.id)
+    assert r.consent_version == NEW and r.consent_at > old.consent_at
+    await tg.text(who, "/menu")
+    sent = await file_appeal(tg, who, RU, "Предложение", TEXT_RU)
+    await tg.click(who, "Отправить")
+    assert await _count(app, Appeal) == 1
+
+
+async def test_a_draft_begun_before_the_change_waits_for_the_answer(app: App, tg: Telegram) -> None:
+    who = Person(4202, "kk")
+    await register(tg, who, KK)
+    preview = (await file_appeal(tg, who, KK, "Шағым", TEXT_KK))[-1]
+    app.settings.privacy.consent_version = NEW
+    sent = await tg.press(who, preview.data_of("Жіберу"), preview)
+    assert CHANGED["kk"] in sent[-1].text and await _count(app, Appeal) == 0
+    sent = await tg.click(who, "Келісемін")
+    assert "Өтінішіңізді тексеріңіз" in sent[-1].text  # the same draft, ready to send
+    await tg.click(who, "Жіберу")
+    assert await _count(app, Appeal) == 1
+
+
+async def test_a_vote_waits_for_the_new_consent(app: App, tg: Telegram) -> None:
+    who = Person(4203, "kk")
+    await register(tg, who, KK)
+    c = await campaign(app, "proposals")
+    [project] = await ballot_of(app, c, "Балалар алаңы")
+    await move_to(app, c.id, "voting")
+    app.settings.privacy.consent_version = NEW
+    sent = await tg.text(who, f"/start vote_{c.id}")
+    assert "Балалар алаңы" in sent[-1].text  # reading the ballot needs no new answer
+    sent = await tg.press(who, f"bd:y:{project}")  # even the confirmation's own button
+    assert CHANGED["kk"] in sent[-1].text and await _count(app, Vote) == 0
+    sent = await tg.click(who, "Келіспеймін")
+    assert await _count(app, Vote) == 0
+    await tg.text(who, f"/start vote_{c.id}")
+    sent = await tg.click(who, "Осыған дауыс беру")
+    assert CHANGED["kk"] in sent[-1].text
+    sent = await tg.click(who, "Келісемін")
+    assert "Балалар алаңы" in sent[-1].text  # back on the ballot
+    await tg.click(who, "Осыған дауыс беру")
+    await tg.click(who, "Иә, дауыс беремін")
+    assert await _count(app, Vote) == 1
