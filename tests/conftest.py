@@ -4,7 +4,7 @@ QATYSU_TEST_DATABASE_URL is set) and the app built by bot/app.py with a recordin
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -69,3 +69,23 @@ async def app(settings: Settings) -> AsyncIterator[App]:
 @pytest.fixture
 def tg(app: App) -> Telegram:
     return Telegram(app, app.bot.session)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_it_was() -> Iterator[None]:
+    """`qatysu` commands run in a test configure the process log (bot/logs.py): put it back afterwards."""
+    import logging
+
+    from bot import logs
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    levels = {name: logging.getLogger(name).level for name in logs.QUIET}
+    yield
+    for h in root.handlers[:]:
+        if h not in handlers:
+            root.removeHandler(h)
+    root.setLevel(level)
+    for name, lvl in levels.items():
+        logging.getLogger(name).setLevel(lvl)
+    logs._handler = None
