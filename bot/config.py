@@ -182,9 +182,10 @@ class Settings(BaseSettings):
 
 
 def config_path() -> Path | None:
-    """``QATYSU_CONFIG`` if set (a file that must exist), else ``./config.toml`` when it exists."""
+    """``QATYSU_CONFIG`` if set (a file that must exist; empty counts as not set), else ``./config.toml`` when it
+    exists."""
     explicit = os.environ.get("QATYSU_CONFIG")
-    if explicit is not None:
+    if explicit:
         path = Path(explicit)
         if not explicit.strip() or not path.is_file():
             raise ConfigError(f"QATYSU_CONFIG names {explicit!r}, which is not a file. Point it at your config.toml "
