@@ -120,3 +120,15 @@ async def test_grant_records_the_granter_and_the_territory(app: App, tg: Telegra
     assert (await app.services.roles.reach(777, Role.OPERATOR)).everywhere
     with pytest.raises(RoleError):
         await app.services.roles.grant(779, Role.ADMIN, territory=KARAOZEK_OKRUG)
+
+
+async def test_morning_digest_names_an_aide_only_beside_appeals_of_their_territory(app: App, tg: Telegram) -> None:
+    roles = app.services.roles
+    await roles.grant(AZAT_AIDE, Role.OPERATOR, by=ADMIN)  # everywhere at first
+    a = await filed(app, tg, Person(3002, "kk"))
+    await tg.text(Person(AZAT_AIDE, "kk"), "/take", chat_id=OPERATOR_CHAT, thread=a.topic_id)
+    text = await app.desk.digest(a.due_on)
+    assert f"<code>{AZAT_AIDE}</code>" in text
+    await roles.grant(AZAT_AIDE, Role.OPERATOR, by=ADMIN, territory=KARAOZEK_OKRUG)  # moved to Karaozek
+    text = await app.desk.digest(a.due_on)
+    assert a.number in text and str(AZAT_AIDE) not in text and "ешкім алмаған" in text
