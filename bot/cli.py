@@ -47,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     roles.add_argument("action", choices=["grant", "revoke", "list"])
     roles.add_argument("user_id", type=int, nargs="?")
     roles.add_argument("role", choices=[r.value for r in Role], nargs="?")
+    roles.add_argument("--territory", metavar="KATO",
+                       help="grant: limit an operator or secretary to this territory and everything below it")
+    roles.add_argument("--by", type=int, metavar="USER_ID", help="grant: the admin who grants (recorded)")
     exp = sub.add_parser("export", help="export data",
                          description="One row per appeal with its lifecycle; timestamps in UTC (ISO 8601 in CSV). "
                                      "Names, phones and texts only with --with-personal-data, which is audited.")
@@ -190,7 +193,10 @@ def _roles(settings: Settings, args: argparse.Namespace) -> int:
     if args.action == "list":
         entries = asyncio.run(_with_db(settings, lambda s: service(s).list()))
         for e in entries:
-            print(f"{e.user_id}\t{e.role.value}\t{e.source}")
+            where = e.territory_kato or "everywhere"
+            by = f"granted by {e.granted_by}" if e.granted_by else ("config.toml" if e.source == "config" else "-")
+            when = f"{e.granted_at:%Y-%m-%d %H:%M} UTC" if e.granted_at else "-"
+            print(f"{e.user_id}\t{e.role.value}\t{e.source}\t{where}\t{by}\t{when}")
         if not entries:
             print("no staff roles")
         return 0
@@ -199,8 +205,17 @@ def _roles(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     role = Role(args.role)
     if args.action == "grant":
-        done = asyncio.run(_with_db(settings, lambda s: service(s).grant(args.user_id, role)))
-        print(f"granted {role.value} to {args.user_id}" if done else f"{args.user_id} already has {role.value}")
+        from bot.services.roles import RoleError
+
+        where = f" in {args.territory} and below" if args.territory else ""
+        try:
+            done = asyncio.run(_with_db(settings, lambda s: service(s).grant(args.user_id, role, by=args.by,
+                                                                             territory=args.territory)))
+        except RoleError as exc:
+            print(f"not granted: {exc}", file=sys.stderr)
+            return 1
+        print(f"granted {role.value}{where} to {args.user_id}" if done
+              else f"{args.user_id} already has {role.value}{where}")
         return 0
     done = asyncio.run(_with_db(settings, lambda s: service(s).revoke(args.user_id, role)))
     if done:

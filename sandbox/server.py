@@ -7,7 +7,7 @@ from typing import Any, Self
 
 from aiohttp import web
 
-from . import page
+from . import guard, page
 from .actions import Actions
 from .botapi import BotApi, is_loopback_host
 from .control import ControlRoutes
@@ -60,10 +60,13 @@ class Sandbox(Actions):
         self.webhook = WebhookDelivery(self.world, self.api)
         self._runner: web.AppRunner | None = None
         self._base: str | None = None
+        self._hosts: frozenset[str] = frozenset()  # Host values naming this sandbox, set once it listens
 
     # --- lifecycle ------------------------------------------------------------------------------------
     def make_app(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_REQUEST_BYTES)
+        app = web.Application(
+            client_max_size=MAX_REQUEST_BYTES, middlewares=[guard.middleware(lambda: self._hosts)]
+        )
         app.router.add_route("*", "/bot{token}/{method}", self.api.handle)
         app.router.add_get("/file/bot{token}/{path:.+}", self.api.download)
         ControlRoutes(self).register(app)
@@ -87,6 +90,7 @@ class Sandbox(Actions):
         address: Any = runner.addresses[0]
         url_host = f"[{bind}]" if ":" in bind else bind
         self._base = f"http://{url_host}:{address[1]}"
+        self._hosts = guard.own_hosts(bind, address[1])
         self.webhook.start()
 
     async def stop(self) -> None:
@@ -98,6 +102,7 @@ class Sandbox(Actions):
         await self.webhook.stop()
         await self._runner.cleanup()
         self._runner = None
+        self._hosts = frozenset()
 
     async def __aenter__(self) -> Self:
         if self._runner is None:

@@ -116,7 +116,8 @@ class Resident(Base):
 
 
 class StaffRole(Base):
-    """A role granted in the database (config roles are added at run time, not stored)."""
+    """A role granted in the database (config roles are added at run time, not stored). An operator or
+    secretary may be limited to a territory and everything below it; NULL: the whole district."""
 
     __tablename__ = "staff_role"
     __table_args__ = (UniqueConstraint("user_id", "role", name="uq_staff_role_user_role"),)
@@ -124,6 +125,9 @@ class StaffRole(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(BigInteger, index=True)
     role: Mapped[str] = mapped_column(String(16))
+    territory_kato: Mapped[str | None] = mapped_column(
+        String(12), ForeignKey("territory.kato", ondelete="RESTRICT")
+    )
     granted_by: Mapped[int | None] = mapped_column(BigInteger)
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

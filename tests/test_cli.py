@@ -71,6 +71,21 @@ def test_roles_grant_list_revoke(env: str, capsys: pytest.CaptureFixture[str], m
     assert main(["roles", "grant", "555"]) == 2
 
 
+def test_roles_grant_with_a_territory_records_the_granter(env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["import", "territories", str(DATA / "territories.csv")]) == 0
+    assert main(["roles", "grant", "555", "operator", "--territory", "114040000", "--by", "42"]) == 0
+    assert "granted operator in 114040000 and below to 555" in capsys.readouterr().out
+    assert main(["roles", "grant", "556", "secretary"]) == 0
+    assert main(["roles", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "555\toperator\tdatabase\t114040000\tgranted by 42\t" in out
+    assert "556\tsecretary\tdatabase\teverywhere\t-\t" in out
+    assert main(["roles", "grant", "557", "admin", "--territory", "114040000"]) == 1
+    assert "only operators and secretaries" in capsys.readouterr().err
+    assert main(["roles", "grant", "557", "operator", "--territory", "999999999"]) == 1
+    assert "not loaded" in capsys.readouterr().err
+
+
 def test_db_upgrade(env: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["db", "upgrade"]) == 0
     assert "up to date" in capsys.readouterr().out

@@ -6,6 +6,7 @@ Telegram-specific (forum topics), so it lives beside the handlers, not in the ch
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import date
 
 from aiogram import Bot
@@ -18,8 +19,9 @@ from bot.flows.base import Screen, Services, esc
 from bot.handlers.render import markup
 from bot.i18n import I18n
 from bot.locks import KeyedLocks
-from bot.services.appeals import Direction, StatusChange
+from bot.services.appeals import Direction, DueItem, DueReport, StatusChange
 from bot.services.outbox import OutboxService, Outgoing, Priority
+from bot.services.roles import Role
 from storage.models import Appeal
 
 log = logging.getLogger("qatysu.desk")
@@ -239,6 +241,15 @@ class Desk:
             return None
         tr = self.tr
         lines = [tr._("<b>Appeals for {date}</b>", date=tr.date(today))]
+        roles = self.services.roles
+
+        async def named(i: DueItem) -> DueItem:
+            """An aide is named only beside appeals of their territory (one taken before a limit: not taken)."""
+            if i.operator_user_id is None or await roles.covers(i.operator_user_id, Role.OPERATOR, i.territory_kato):
+                return i
+            return replace(i, operator_user_id=None)
+
+        report = DueReport(today, [await named(i) for i in report.overdue], [await named(i) for i in report.due_soon])
         groups = report.by_operator()
         for operator in sorted(groups, key=lambda o: (o is not None, o or 0)):
             part = groups[operator]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import time
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from datetime import date
 
 from bot.desk import texts
 from bot.desk.desk import Desk
-from bot.flows.base import Button, Screen
+from bot.flows.base import Button, Screen, esc
 from bot.services.appeals import (
     Action,
     AppealError,
@@ -60,6 +61,16 @@ class OperatorDesk:
     async def _is_operator(self, user_id: int) -> bool:
         return await self.services.roles.has(user_id, Role.OPERATOR)
 
+    async def _outside(self, user_id: int, a: Appeal) -> str | None:
+        """The refusal when ``a`` lies outside the aide's territory (the one territory check of the desk)."""
+        roles = self.services.roles
+        if await roles.covers(user_id, Role.OPERATOR, a.territory_kato):
+            return None
+        reach = await roles.reach(user_id, Role.OPERATOR)
+        place = await self.services.territories.get(reach.root) if reach and reach.root else None
+        return self.tr._("This appeal is not from your territory, so you cannot act on it. "
+                         "Your territory: {territory}.", territory=esc(place.name(self.tr.lang)) if place else "—")
+
     async def _appeal_of(self, msg: OperatorMessage) -> Appeal | None:
         a = await self.services.appeals.find_by_topic(msg.thread_id) if msg.thread_id else None
         if a is None and msg.reply_to_id:
@@ -80,6 +91,8 @@ class OperatorDesk:
         a = await self._appeal_of(msg)
         if a is None:
             return [] if not msg.text.startswith("/") else [texts.operator_help(tr)]
+        if refusal := await self._outside(msg.user_id, a):
+            return [refusal]
         command, _, rest = msg.text.partition(" ") if msg.text.startswith("/") else ("", "", msg.text)
         command = command.split("@", 1)[0].lower()
         rest = rest.strip()
@@ -168,6 +181,8 @@ class OperatorDesk:
         a = await self.services.appeals.get(int(parts[2]))
         if a is None:
             return tr._("This button is out of date."), []
+        if refusal := await self._outside(user_id, a):
+            return html.unescape(refusal), []  # a pop-up is plain text
         action = parts[1]
         hints = {"reg": tr._("Send in this topic: /reg NUMBER DD.MM.YYYY"),
                  "ext": tr._("Send in this topic: /extend DD.MM.YYYY REASON"),

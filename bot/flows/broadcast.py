@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from bot.flows import meeting_texts, territory
+from bot.flows import meeting_texts, staff_pick, territory
 from bot.flows.base import Button, Ctx, Screen, esc
 from bot.flows.common import BACK, nav_row, wrong_input
 from bot.i18n import N_, Translator
@@ -27,10 +27,12 @@ from bot.services.broadcasts import (
     BroadcastService,
     EmptyAudience,
     NotAllowed,
+    OutsideTerritory,
     Progress,
     WrongStatus,
     payload_for,
 )
+from bot.services.roles import Role
 from storage.state import State
 
 NAME = "broadcast"
@@ -158,6 +160,7 @@ async def prompt(ctx: Ctx) -> None:
             nav_row(ctx, back=False)])
     elif st.step == PICK_PLACE:
         d["ask"] = ASK_PLACE
+        await staff_pick.limit_picker(ctx, Role.SECRETARY)
         await territory.show(ctx)
     elif st.step == MEETING:
         await _prompt_meeting(ctx)
@@ -188,7 +191,7 @@ async def prompt(ctx: Ctx) -> None:
 
 async def _prompt_meeting(ctx: Ctx) -> None:
     tr = ctx.tr
-    meetings = await _svc(ctx).upcoming_meetings()
+    meetings = await _svc(ctx).upcoming_meetings(within=await staff_pick.root(ctx, Role.SECRETARY))
     if not meetings:
         ctx.show(tr._("There are no upcoming meetings."))
         ctx.state.step = WHO  # type: ignore[union-attr]
@@ -267,6 +270,7 @@ async def handle(ctx: Ctx) -> None:
         ctx.state = None
         return
     if st.step == PICK_PLACE:
+        await staff_pick.limit_picker(ctx, Role.SECRETARY)
         picked = await territory.handle(ctx)
         if picked == BACK:
             st.step = WHO
@@ -299,7 +303,8 @@ async def _meeting(ctx: Ctx) -> None:
     st, ev = ctx.state, ctx.event
     ref = ev.data[5:] if ev.kind == "button" and ev.data.startswith("bc:m:") else ""
     if ref.isdigit() and len(ref) < 10:
-        upcoming = {m.id for m in await _svc(ctx).upcoming_meetings(limit=1000)}
+        mine = await staff_pick.root(ctx, Role.SECRETARY)
+        upcoming = {m.id for m in await _svc(ctx).upcoming_meetings(limit=1000, within=mine)}
         if int(ref) in upcoming:
             st.data.update(kind="meeting", meeting=int(ref), language=None)
             st.step = LANG
@@ -399,6 +404,12 @@ async def _confirm(ctx: Ctx) -> None:
         b = await svc.start(b.id, ev.user_id)
     except EmptyAudience:
         ctx.show(tr._("Nobody can get this notice now. Please choose other recipients."))
+        st.step = WHO
+        await prompt(ctx)
+        return
+    except OutsideTerritory:
+        ctx.show(tr._("You can send notices only to the residents of your territory. Please choose other "
+                      "recipients."))
         st.step = WHO
         await prompt(ctx)
         return

@@ -110,6 +110,7 @@ async def prompt(ctx: Ctx) -> None:
                  [[Button(kind_name(tr, k), f"{PREFIX}k:{k}")] for k in KINDS] + [nav_row(ctx)])
     elif st.step == TERRITORY:
         st.data["ask"] = ASK_PLACE
+        await staff_pick.limit_picker(ctx, Role.SECRETARY)
         await territory.show(ctx)
     elif st.step == DAY:
         ctx.show(tr._("On what day? Type the date as DD.MM.YYYY, e.g. {example}.",
@@ -159,6 +160,14 @@ async def _view(ctx: Ctx) -> None:
     ctx.show("\n".join(lines), rows)
 
 
+async def _mine(ctx: Ctx, kato: str) -> bool:
+    """Whether the sender's territory covers ``kato``; if not, say so (a secretary limited to a territory)."""
+    if await ctx.services.roles.covers(ctx.event.user_id, Role.SECRETARY, kato):
+        return True
+    ctx.show(ctx.tr._("You can plan and cancel meetings only in your territory."))
+    return False
+
+
 def _id(data: str, head: str) -> int | None:
     return id_after(data, PREFIX + head)
 
@@ -169,6 +178,7 @@ async def handle(ctx: Ctx) -> None:
     if not await staff_pick.allowed(ctx, *ROLES):
         return
     if st.step == TERRITORY:
+        await staff_pick.limit_picker(ctx, Role.SECRETARY)
         picked = await territory.handle(ctx)
         if picked == BACK:
             st.step = KIND
@@ -215,6 +225,11 @@ async def _confirm(ctx: Ctx) -> None:
     meeting_id = _id(ev.data, "cy:") if ev.kind == "button" else None
     if meeting_id is None or meeting_id != st.data.get("meeting"):
         wrong_input(ctx)
+        await prompt(ctx)
+        return
+    m = await ctx.services.meetings.get(meeting_id)
+    if m is not None and not await _mine(ctx, m.territory_kato):
+        st.step, st.data = HOME, {}
         await prompt(ctx)
         return
     try:
@@ -349,6 +364,10 @@ async def _preview(ctx: Ctx) -> None:
         await prompt(ctx)
         return
     d = st.data
+    if not await _mine(ctx, d["territory"]):
+        st.step = TERRITORY
+        await prompt(ctx)
+        return
     try:
         m = await ctx.services.meetings.create(
             kind=d["kind"], territory_kato=d["territory"], starts_at=_starts_at(ctx), place=d.get("place"),

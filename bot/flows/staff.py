@@ -9,7 +9,7 @@ from babel.numbers import format_decimal, format_percent
 from bot.flows.appeal_labels import CATEGORIES, STATUSES, category_name, status_name
 from bot.flows.base import Ctx, esc
 from bot.i18n import N_
-from bot.services.roles import Role
+from bot.services.roles import LIMITABLE, Role, RoleEntry
 
 ROLE_NAMES = {Role.ADMIN: N_("administrator"), Role.OPERATOR: N_("operator"), Role.SECRETARY: N_("secretary")}
 # command → roles allowed (an admin is allowed everything); empty: anyone
@@ -72,26 +72,57 @@ async def handle(ctx: Ctx) -> None:
 
         await meeting_admin.command(ctx)
     elif ev.command == "roles":
-        entries = await roles.list()
-        lines = [f"• <code>{e.user_id}</code>: {role_name(ctx, e.role)}"
-                 + (" " + tr._("(config)") if e.source == "config" else "") for e in entries]
+        lines = [await _role_line(ctx, e) for e in await roles.list()]
         ctx.show(tr._("Staff roles:") + "\n" + ("\n".join(lines) if lines else "—"))
     else:
         await _grant_or_revoke(ctx)
 
 
+async def _role_line(ctx: Ctx, e: RoleEntry) -> str:
+    """One line of /roles: the role, where it holds (nothing: everywhere) and who granted it."""
+    tr = ctx.tr
+    line = f"• <code>{e.user_id}</code>: {role_name(ctx, e.role)}"
+    if e.source == "config":
+        return line + " " + tr._("(config)")
+    if e.territory_kato:
+        place = await ctx.services.territories.get(e.territory_kato)
+        name = esc(place.name(tr.lang)) if place else e.territory_kato
+        line += " · " + tr._("territory: {territory}", territory=name)
+    if e.granted_by:
+        line += " · " + tr._("granted by {user_id}", user_id=f"<code>{e.granted_by}</code>")
+    return line
+
+
 async def _grant_or_revoke(ctx: Ctx) -> None:
     ev, tr, roles = ctx.event, ctx.tr, ctx.services.roles
     parts = ev.args.split()
-    if len(parts) != 2 or not parts[0].isdigit() or len(parts[0]) > 15 or parts[1] not in Role._value2member_map_:
-        ctx.show(tr._("Usage: /{command} TELEGRAM_ID ROLE, where ROLE is admin, operator or secretary. "
-                      "Example: /{command} 123456789 operator", command=ev.command))
+    kato = parts.pop() if ev.command == "grant" and len(parts) == 3 and parts[2].isdigit() else None
+    if len(parts) != 2 or not parts[0].isdigit() or len(parts[0]) > 15 or parts[1] not in Role._value2member_map_ \
+            or (kato is not None and len(kato) > 12):
+        usage = tr._("Usage: /{command} TELEGRAM_ID ROLE, where ROLE is admin, operator or secretary. "
+                     "Example: /{command} 123456789 operator", command=ev.command)
+        if ev.command == "grant":
+            usage += "\n" + tr._("To limit an operator or a secretary to a territory and the places in it, add its "
+                                 "KATO code: /grant 123456789 operator 114040000")
+        ctx.show(usage)
         return
     user_id, role = int(parts[0]), Role(parts[1])
     if ev.command == "grant":
-        done = await roles.grant(user_id, role, by=ev.user_id)
-        ctx.show(tr._("Done: {user_id} is now {role}.", user_id=user_id, role=role_name(ctx, role)) if done
-                 else tr._("{user_id} already has this role.", user_id=user_id))
+        place = await ctx.services.territories.get(kato) if kato else None
+        if kato and place is None:
+            ctx.show(tr._("No territory with the KATO code {kato} is loaded.", kato=kato))
+            return
+        if kato and role not in LIMITABLE:
+            ctx.show(tr._("Only an operator or a secretary can be limited to a territory."))
+            return
+        done = await roles.grant(user_id, role, by=ev.user_id, territory=kato)
+        if not done:
+            ctx.show(tr._("{user_id} already has this role.", user_id=user_id))
+        elif place is not None:
+            ctx.show(tr._("Done: {user_id} is now {role}. Territory: {territory} and the places in it.",
+                          user_id=user_id, role=role_name(ctx, role), territory=esc(place.name(tr.lang))))
+        else:
+            ctx.show(tr._("Done: {user_id} is now {role}.", user_id=user_id, role=role_name(ctx, role)))
     else:
         done = await roles.revoke(user_id, role, by=ev.user_id)
         if done:

@@ -1,4 +1,5 @@
-"""Helpers for the staff wizards (reports, meetings): a role check on every step, and leaving a wizard."""
+"""Helpers for the staff wizards (reports, meetings, notices): a role check on every step, the territory
+they may choose, and leaving a wizard."""
 
 from __future__ import annotations
 
@@ -17,6 +18,18 @@ async def allowed(ctx: Ctx, *roles: Role) -> bool:
     else:
         ctx.show(ctx.tr._("Sorry, this command is only for akimat staff."))
     return False
+
+
+async def root(ctx: Ctx, role: Role) -> str | None:
+    """The territory the sender is limited to in ``role`` (None: everywhere)."""
+    reach = await ctx.services.roles.reach(ctx.event.user_id, role)
+    return reach.root if reach else None
+
+
+async def limit_picker(ctx: Ctx, role: Role) -> None:
+    """Keep the territory picker within the sender's territory in ``role`` (a limited operator or secretary);
+    set before the picker shows or reads a press, so a forged button for another territory is refused."""
+    ctx.state.data["root"] = await root(ctx, role)  # type: ignore[union-attr]
 
 
 async def leave(ctx: Ctx, text: str) -> None:

@@ -10,9 +10,10 @@ OPEN, PICK, PAGE_TO = "t:o:", "t:p:", "t:pg:"
 
 
 async def show(ctx: Ctx) -> None:
-    """Show the current level of the tree (state data keys: node, page)."""
+    """Show the current level of the tree (state data keys: node, page; root: the top a staff member limited
+    to a territory may not leave)."""
     data = ctx.state.data if ctx.state else {}
-    node, page = data.get("node"), int(data.get("page", 0))
+    node, page = data.get("node") or data.get("root"), int(data.get("page", 0))
     children = await ctx.services.territories.children_with_flags(node)
     pages = max(1, -(-len(children) // PAGE))
     page = min(max(page, 0), pages - 1)
@@ -46,7 +47,7 @@ async def handle(ctx: Ctx) -> str | None:
     """
     ev, data = ctx.event, ctx.state.data  # type: ignore[union-attr]
     if ev.kind == "button" and ev.data == BACK:
-        if data.get("node") is None:
+        if data.get("node") is None or data.get("node") == data.get("root"):
             return BACK
         node = await ctx.services.territories.get(data["node"])
         data["node"], data["page"] = (node.parent_kato if node else None), 0
@@ -56,6 +57,9 @@ async def handle(ctx: Ctx) -> str | None:
         kato = ev.data.split(":", 2)[2]
         if await ctx.services.territories.get(kato) is None:
             wrong_input(ctx)
+            await show(ctx)
+            return None
+        if not await _within_root(ctx, kato):
             await show(ctx)
             return None
         if ev.data.startswith(PICK):
@@ -83,6 +87,9 @@ async def _search(ctx: Ctx, query: str) -> None:
         await show(ctx)
         return
     found = await ctx.services.territories.search(query[:limit])
+    if ctx.state is not None and ctx.state.data.get("root"):
+        root = ctx.state.data["root"]
+        found = [t for t in found if root in await ctx.services.territories.ancestors(t.kato)]
     if not found:
         ctx.show(ctx.tr._("Nothing found for «{query}». Check the spelling or choose from the list.",
                           query=esc(query, limit)))
@@ -101,3 +108,14 @@ async def _search(ctx: Ctx, query: str) -> None:
         text = ctx.tr.ngettext("Found {n} place for «{query}». Choose yours:",
                                "Found {n} places for «{query}». Choose yours:", len(found), query=esc(query, limit))
     ctx.show(text, rows)
+
+
+async def _within_root(ctx: Ctx, kato: str) -> bool:
+    """Whether ``kato`` lies in the picker's root (its territory and below); if not, say so."""
+    root = ctx.state.data.get("root") if ctx.state else None
+    if not root or root in await ctx.services.territories.ancestors(kato):
+        return True
+    place = await ctx.services.territories.get(root)
+    ctx.show(ctx.tr._("You can choose only your territory ({territory}) or a place within it.",
+                      territory=esc(place.name(ctx.lang)) if place else root))
+    return False

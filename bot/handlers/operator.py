@@ -31,7 +31,9 @@ def to_operator_message(m: Message) -> OperatorMessage:
         reply_to = reply.message_id
     return OperatorMessage(user_id=m.from_user.id if m.from_user else 0, message_id=m.message_id,
                            thread_id=m.message_thread_id if m.is_topic_message else None, reply_to_id=reply_to,
-                           text=(m.text or m.caption or "")[:4096], media_kind=media_kind, file_id=file_id,
+                           # PostgreSQL text cannot hold NUL characters
+                           text=(m.text or m.caption or "").replace("\x00", "")[:4096], media_kind=media_kind,
+                           file_id=file_id,
                            is_bot=bool(m.from_user and m.from_user.is_bot))
 
 

@@ -38,6 +38,7 @@ from bot.services.outbox import (
 )
 from bot.services.residents import Recipient, ResidentService
 from bot.services.roles import Role, RoleService
+from bot.services.territories import subtree
 from storage.models import AuditLog, Broadcast, Meeting, OutboxMessage, Rsvp, utcnow
 
 DRAFT, SENDING_STATUS, DONE, STOPPED = "draft", "sending", "done", "stopped"
@@ -53,6 +54,10 @@ class BroadcastError(Exception):
 
 class NotAllowed(BroadcastError):
     """Only secretaries and admins may create, start or stop a broadcast."""
+
+
+class OutsideTerritory(NotAllowed):
+    """A secretary limited to a territory addressed residents beyond it (a meeting's: its territory)."""
 
 
 class BroadcastNotFound(BroadcastError):
@@ -170,11 +175,22 @@ class BroadcastService:
     async def may_broadcast(self, user_id: int) -> bool:
         return await self.roles.has(user_id, Role.SECRETARY)  # an admin holds every role
 
-    async def _require(self, user_id: int | None, system: bool) -> None:
+    async def may_address(self, user_id: int, audience: Audience) -> bool:
+        """Whether the sender's territory covers the audience (everyone, for the whole district: only those
+        reaching everywhere)."""
+        kato = audience.territory_kato
+        if audience.only_coming:
+            m = await self.meeting(audience.meeting_id) if audience.meeting_id is not None else None
+            kato = m.territory_kato if m else None
+        return await self.roles.covers(user_id, Role.SECRETARY, kato)
+
+    async def _require(self, user_id: int | None, system: bool, audience: Audience | None = None) -> None:
         if system:
             return
         if user_id is None or not await self.may_broadcast(user_id):
             raise NotAllowed(f"user {user_id} may not broadcast")
+        if audience is not None and not await self.may_address(user_id, audience):
+            raise OutsideTerritory(f"user {user_id} may not broadcast there")
 
     # -- the audience ------------------------------------------------------------------------------------
 
@@ -202,14 +218,17 @@ class BroadcastService:
             counts[r.language if r.language in counts else self.default_language] += 1
         return counts
 
-    async def upcoming_meetings(self, limit: int = 8) -> list[UpcomingMeeting]:
-        """Meetings still ahead and not cancelled, soonest first, with how many said they will come."""
+    async def upcoming_meetings(self, limit: int = 8, within: str | None = None) -> list[UpcomingMeeting]:
+        """Meetings still ahead and not cancelled, soonest first, with how many said they will come; with
+        ``within``, only those held in that territory or below it."""
         coming = (select(func.count(Rsvp.id)).where(Rsvp.meeting_id == Meeting.id, Rsvp.coming.is_(True))
                   .correlate(Meeting).scalar_subquery())
         q = (select(Meeting.id, Meeting.kind, Meeting.territory_kato, Meeting.starts_at, coming)
              .where(Meeting.starts_at > self.clock(), Meeting.cancelled_at.is_(None))
              .order_by(Meeting.starts_at, Meeting.id).limit(limit))
         async with self._sessions() as s:
+            if within is not None:
+                q = q.where(Meeting.territory_kato.in_(await subtree(s, within)))
             return [UpcomingMeeting(*row) for row in (await s.execute(q)).all()]
 
     async def meeting(self, meeting_id: int) -> Meeting | None:
@@ -224,7 +243,7 @@ class BroadcastService:
                      system: bool = False) -> Broadcast:
         """A draft. ``system=True`` is for the bot's own broadcasts (a meeting announcement), never for a
         person's request."""
-        await self._require(by, system)
+        await self._require(by, system, audience)
         if audience.language not in (None, *LANGUAGES):
             raise BroadcastError("unknown language")
         if media_kind not in (None, *MEDIA_KINDS) or bool(media_kind) != bool(media_file_id):
@@ -257,6 +276,7 @@ class BroadcastService:
         b = await self.get(broadcast_id)
         if b is None:
             raise BroadcastNotFound(broadcast_id)
+        await self._require(by, system, self.audience_of(b))
         total = len(await self.recipients(self.audience_of(b)))
         if total == 0:
             raise EmptyAudience(broadcast_id)

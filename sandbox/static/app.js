@@ -56,7 +56,7 @@
   async function post(path, payload) {
     const response = await fetch(API + path, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: { "Content-Type": "application/json", "X-Sandbox-Control": "page" },
       body: JSON.stringify(payload || {}),
     });
     const body = await response.json();

@@ -81,7 +81,7 @@ async def test_loopback_only() -> None:
 
 async def test_control_api_over_http(sandbox: Sandbox, bot: Bot) -> None:
     base = f"{sandbox.api_base}/sandbox/api"
-    async with aiohttp.ClientSession() as http:
+    async with aiohttp.ClientSession(headers={"X-Sandbox-Control": "1"}) as http:
 
         async def call(method: str, path: str, payload: dict | None = None) -> dict:
             async with http.request(method, base + path, json=payload) as resp:
