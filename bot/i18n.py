@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from string import Formatter
 from zoneinfo import ZoneInfo
@@ -67,7 +68,8 @@ _ENDINGS = {
 }
 _UNITS = ("нөл", "бір", "екі", "үш", "төрт", "бес", "алты", "жеті", "сегіз", "тоғыз")
 _TENS = ("", "он", "жиырма", "отыз", "қырық", "елу", "алпыс", "жетпіс", "сексен", "тоқсан")
-_BIG = ((10**12, "триллион"), (10**9, "миллиард"), (10**6, "миллион"), (1000, "мың"), (100, "жүз"))
+# the word for a round number, while it is not a round number of the next unit
+_BIG = (("жүз", 1000), ("мың", 10**6), ("миллион", 10**9), ("миллиард", 10**12))
 KK_MONTHS = ("қаңтар", "ақпан", "наурыз", "сәуір", "мамыр", "маусым", "шілде", "тамыз", "қыркүйек", "қазан",
              "қараша", "желтоқсан")
 _DATE = re.compile(rf"^(\d{{1,2}}) ({'|'.join(KK_MONTHS)}) (\d{{4}})(?:, (\d{{1,2}}:\d{{2}}))?$")
@@ -82,10 +84,10 @@ def kk_number_word(n: int) -> str:
         return _UNITS[n % 10]
     if n % 100:
         return _TENS[n % 100 // 10]
-    for size, word in _BIG[::-1]:
-        if n % (size * 1000 if size >= 1000 else 1000):
+    for word, next_unit in _BIG:
+        if n % next_unit:
             return word
-    return _BIG[0][1]
+    return "триллион"
 
 
 def kk_ending(word: str, case: str) -> str:
@@ -126,15 +128,21 @@ def kk_case(value: object, case: str) -> str:
     return f"{text}-{kk_ending(text, case)}"
 
 
+@lru_cache(maxsize=2048)
+def _case_fields(text: str) -> tuple[tuple[str, str, str], ...]:
+    """The ``{name_case}`` fields of ``text`` as (field, name, case)."""
+    out = []
+    for _literal, field, _spec, _conv in Formatter().parse(text):
+        base, _, case = (field or "").rpartition("_")
+        if base and case in CASES:
+            out.append((field, base, case))
+    return tuple(out)
+
+
 def _declined(lang: str, text: str, kwargs: dict[str, object]) -> dict[str, object]:
     """``kwargs`` plus every ``{name_case}`` field of ``text`` made from ``name``'s value (Kazakh only)."""
-    extra: dict[str, object] = {}
-    for _literal, field, _spec, _conv in Formatter().parse(text):
-        if not field or field in kwargs or "_" not in field:
-            continue
-        base, _, case = field.rpartition("_")
-        if case in CASES and base in kwargs:
-            extra[field] = kk_case(kwargs[base], case) if lang == "kk" else kwargs[base]
+    extra = {field: kk_case(kwargs[base], case) if lang == "kk" else kwargs[base]
+             for field, base, case in _case_fields(text) if field not in kwargs and base in kwargs}
     return {**kwargs, **extra} if extra else kwargs
 
 
