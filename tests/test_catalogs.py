@@ -184,3 +184,13 @@ def test_the_grammar_checks_catch_what_they_are_for() -> None:
     ru.add("c", "от {min} до {max}; получателей: {n}")
     ru.add(("d", "ds"), ("{n} голос", "{n} голоса", "{n} голосов"))
     assert len(russian_count_problems(ru)) == 2
+
+
+def test_kazakh_noun_after_a_count_stays_singular() -> None:
+    """«5 тұрғын», not «5 тұрғындар»: a Kazakh noun after a number takes no plural ending."""
+    plural_after_count = re.compile(r"\{(?:n|min|max|count|total|days|threshold|left|shown)\}\s+[а-яәғқңөұүһі]+"
+                                    r"(?:лар|лер|дар|дер|тар|тер)(?:ға|ге|да|де|дан|ден|ды|ді|дың|дің|ы|і)?\b")
+    problems = [s for msg in catalog("kk") for s in (msg.string if isinstance(msg.string, tuple) else (msg.string,))
+                if plural_after_count.search(s or "")]
+    assert not problems, "\n".join(problems)
+    assert plural_after_count.search("Келемін деген {n} тұрғындарға хабарланады.")
