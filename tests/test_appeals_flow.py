@@ -77,7 +77,7 @@ async def test_request_without_phone_asks_for_it(app: App, tg: Telegram) -> None
     who = Person(2003, "ru")
     await register(tg, who, RU, share_phone=False)
     sent = await file_appeal(tg, who, RU, "Заявление", TEXT_RU)
-    assert "отправьте телефон кнопкой" in sent[-1].text
+    assert "отправьте номер телефона кнопкой" in sent[-1].text
     sent = await tg.text(who, "+77015551234")
     assert "нажмите «📱 Отправить мой номер»" in sent[-1].text
     sent = await tg.contact(who, "+77015551234", owner_id=who.id)

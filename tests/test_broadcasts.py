@@ -139,7 +139,7 @@ async def test_russian_secretary_sends_a_photo_to_russian_readers_only(app: App,
     sent = await tg.send(sec, **PHOTO)  # a photo before the text
     assert "Сначала, пожалуйста, текст" in sent[0].text
     sent = await tg.text(sec, "х" * 3501)
-    assert "Длина текста — 3501" in sent[0].text
+    assert "В тексте 3501 символ," in sent[0].text
     sent = await tg.text(sec, NOTICE_RU)
     assert "можно добавить одно фото" in sent[-1].text
     sent = await tg.send(sec, **PHOTO)

@@ -32,7 +32,8 @@ W = {  # what the resident reads and presses, per language
            "change": "Ауыстыру:", "move": "Дауысымды осында ауыстыру", "yes_move": "Иә, ауыстырамын",
            "results": "Нәтижелер", "phase_proposals": "ұсыныстар жиналып жатыр",
            "phase_voting": "дауыс беру жүріп жатыр",
-           "check_proposal": "Ұсынысыңызды тексеріңіз", "sent": "қарауға жіберілді", "returned": "өңдеуге қайтарылды",
+           "check_proposal": "Ұсынысыңызды тексеріңіз", "sent": "қарауға жіберілді",
+           "returned": "пысықтауға қайтарылды",
            "accepted": "дауыс беруге қабылданды", "fixed": "қайта жіберілді", "bad_sum": "Соманы түсіне алмадым",
            "too_much": "бүкіл бюджетінен", "irrevocable": "дауысыңызды өзгерту мүмкін емес",
            "counted": "дауысыңыз есепке алынды", "valid": "есепке алынған дауыс", "invalid": "кодымен дауыс жоқ",
@@ -42,7 +43,7 @@ W = {  # what the resident reads and presses, per language
            "already": "дауыс беріп қойғансыз", "used_all": "барлық дауысыңызды беріп қойдыңыз",
            "not_open": "Дауыс беру әлі басталған жоқ", "over": "Дауыс беру аяқталды",
            "no_proposals": "қабылдау мерзімі аяқталды", "no_change": "дауысты өзгертуге болмайды",
-           "may_change": "Дауысыңызды өзгертуге болады", "left": "Қалған дауыс: 1 / 2", "no_link": "ешбір науқанға",
+           "may_change": "дейін өзгертуге болады", "left": "Қалған дауыс: 1 / 2", "no_link": "ешбір науқанға",
            "none": "науқаны жоқ", "not_published": "әлі жарияланған жоқ", "threshold": "кемінде 10 адам",
            "tie": "ертерек ұсынылғаны", "one_vote": "1 дауысы бар", "title": "Азат бюджеті"},
     "ru": {"menu": "Народный бюджет", "propose": "Предложить проект", "keep": "Оставить как есть",
@@ -440,7 +441,7 @@ async def test_deep_link_kept_through_registration_lands_on_the_ballot(app: App,
     who = Person(3162, "ru")
     await tg.text(who, f"/start vote_{c.id}")
     await tg.click(who, "Русский")
-    await tg.click(who, "Согласен")
+    await tg.click(who, "Даю согласие")
     await tg.text(who, "Коктал")
     await tg.click(who, "Коктал")
     sent = await tg.contact(who, "+7 701 123 45 67", owner_id=who.id)
@@ -485,7 +486,8 @@ async def test_my_proposals_and_votes_are_only_ones_own(app: App, tg: Telegram) 
 @pytest.mark.parametrize("lang", LANGS)
 async def test_proposal_draft_answers_wrong_input_and_keeps_the_draft(app: App, tg: Telegram, lang: str) -> None:
     w, who = W[lang], Person(3181, lang)
-    hints = {"kk": ("Атауы 5–120 таңба", "Мұны бұл жерде қабылдай алмаймын", "Бұл батырма алдыңғы қадамнан"),
+    hints = {"kk": ("Атауы 5-тен 120 таңбаға дейін", "Мұны бұл жерде қабылдай алмаймын",
+                    "Бұл батырма алдыңғы қадамнан"),
              "ru": ("Название должно быть от 5 до 120", "Здесь это не подойдёт", "Эта кнопка осталась с прошлого шага"),
              }[lang]
     await register(tg, who, WORDS[lang])

@@ -126,7 +126,7 @@ async def test_a_late_run_still_does_its_work_once_and_skips_what_is_over(app: A
     await tasks.run_due()
     assert (await tasks.get(f"budget:{c.id}:results")).outcome == "published"
     no_winner = (await _rows(app, f"budget:{c.id}:results:"))[people["ru"]].payload["text"]
-    assert "ни один не может быть реализован" in no_winner and "0 голосов" in no_winner
+    assert "ни один проект не будет реализован" in no_winner and "0 голосов" in no_winner
 
 
 async def test_short_voting_gets_no_closing_notice_and_a_removed_campaign_is_skipped(app: App) -> None:

@@ -11,7 +11,7 @@ from tests.support.telegram import Person, Telegram
 KK = {"lang": "Қазақша", "agree": "Келісемін", "welcome": "Қош келдіңіз", "consent": "Дербес деректерді",
       "where": "Қай жерде тұрасыз", "phone": "Телефон нөміріңізді", "share": "Нөмірімді жіберу",
       "done": "Тіркелу аяқталды", "menu": "Басты мәзір", "skip": "Өткізіп жіберу"}
-RU = {"lang": "Русский", "agree": "Согласен", "welcome": "Добро пожаловать", "consent": "Согласие на обработку",
+RU = {"lang": "Русский", "agree": "Даю согласие", "welcome": "Добро пожаловать", "consent": "Согласие на обработку",
       "where": "Где вы живёте", "phone": "Отправьте номер телефона", "share": "Отправить мой номер",
       "done": "Регистрация завершена", "menu": "Главное меню", "skip": "Пропустить"}
 
@@ -94,7 +94,7 @@ async def test_restart_in_the_middle_of_registration(settings, app: App, tg: Tel
     who = Person(506, language_code="ru")
     await tg.text(who, "/start")
     await tg.click(who, "Русский")
-    await tg.click(who, "Согласен")
+    await tg.click(who, "Даю согласие")
     await tg.click(who, "Акмолинская")
     await app.close()  # the bot stops between two steps
 

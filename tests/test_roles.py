@@ -37,7 +37,7 @@ async def test_admin_grants_and_revokes_in_chat(app: App, tg: Telegram) -> None:
     sent = await tg.text(admin, "/roles")
     assert "777" in sent[0].text and str(SECRETARY) in sent[0].text and "config.toml" in sent[0].text
     sent = await tg.text(admin, "/revoke 777 secretary")
-    assert "рөлі алынды" in sent[0].text
+    assert "рөлі алып тасталды" in sent[0].text
     assert not await app.services.roles.has(777, Role.SECRETARY)
     sent = await tg.text(admin, "/revoke 900002 operator")
     assert "config.toml" in sent[0].text

@@ -99,8 +99,10 @@ class OperatorDesk:
         try:
             return await self._command(a, msg, command, rest)
         except ForwardTooLate as exc:
-            return [tr._("Forwarding is allowed only within {days} working days of registration (until {date}).",
-                         days=self.services.appeals.forward_days, date=tr.date(exc.deadline))]
+            days = self.services.appeals.forward_days
+            return [tr.ngettext("Forwarding is allowed only within {days} working day of registration (until {date}).",
+                                "Forwarding is allowed only within {days} working days of registration (until {date}).",
+                                days, days=days, date=tr.date(exc.deadline))]
         except ExtensionTooLong as exc:
             return [tr._("The term can be extended at most to {date}.", date=tr.date(exc.limit))]
         except ExtensionNotLater:
@@ -155,7 +157,8 @@ class OperatorDesk:
         if a.anonymous:
             return [tr._("This appeal is anonymous: no answer can be sent. Use /note for internal remarks.")]
         if len(text) > 3500:
-            return [tr._("The message is too long for the resident ({n} characters; at most 3500).", n=len(text))]
+            return [tr.ngettext("The message is too long for the resident ({n} character; at most 3500).",
+                                "The message is too long for the resident ({n} characters; at most 3500).", len(text))]
         delivered = await self.desk.reply_to_resident(a, msg.user_id, text or None, msg.media_kind, msg.file_id,
                                                       msg.message_id, final=final)
         if final:

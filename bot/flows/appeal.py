@@ -55,12 +55,16 @@ async def prompt(ctx: Ctx) -> None:
     elif st.step == PICK_PLACE:
         await territory.show(ctx)
     elif st.step == TEXT:
-        ctx.show(tr._("Describe the problem in one message: what happened, where exactly, since when. "
-                      "From {min} to {max} characters.", min=MIN_TEXT, max=_max_text(ctx)), [nav_row(ctx)])
+        ctx.show(tr.ngettext("Describe the problem in one message: what happened, where exactly, since when. "
+                             "From {min} to {max} character.", "Describe the problem in one message: what "
+                             "happened, where exactly, since when. From {min} to {max} characters.",
+                             _max_text(ctx), min=MIN_TEXT, max=_max_text(ctx)), [nav_row(ctx)])
     elif st.step == FILES:
         n = len(d.get("files", [])) + (1 if d.get("location") else 0)
-        ctx.show(tr._("You can add up to {max} photos or documents and a location (📎 in Telegram). "
-                      "Added: {n}. When ready, press «Continue».", max=MAX_FILES, n=n),
+        ctx.show(tr.ngettext("You can add up to {max} photo or document and a location (📎 in Telegram). "
+                             "Added: {n}. When ready, press «Continue».", "You can add up to {max} photos or "
+                             "documents and a location (📎 in Telegram). Added: {n}. When ready, press «Continue».",
+                             MAX_FILES, max=MAX_FILES, n=n),
                  [[Button(tr._("Continue »"), "af:done")], nav_row(ctx)])
     elif st.step == IDENTITY:
         await _prompt_identity(ctx)
@@ -179,12 +183,16 @@ async def _text(ctx: Ctx) -> None:
         return
     text = ev.text.strip()
     if len(text) < MIN_TEXT:
-        ctx.show(tr._("That is too short for the akimat to act on. Please add what happened, where exactly and "
-                      "since when (at least {min} characters).", min=MIN_TEXT))
+        ctx.show(tr.ngettext("That is too short for the akimat to act on. Please add what happened, where exactly "
+                             "and since when (at least {min} character).", "That is too short for the akimat to act "
+                             "on. Please add what happened, where exactly and since when (at least {min} characters).",
+                             MIN_TEXT, min=MIN_TEXT))
         return
     if len(text) > _max_text(ctx):
-        ctx.show(tr._("That is {n} characters; the limit is {max}. Please shorten it, or send the details "
-                      "as a document at the next step.", n=len(text), max=_max_text(ctx)))
+        ctx.show(tr.ngettext("That is {n} character; the limit is {max}. Please shorten it, or send the "
+                             "details as a document at the next step.", "That is {n} characters; the limit is {max}. "
+                             "Please shorten it, or send the details as a document at the next step.", len(text),
+                             max=_max_text(ctx)))
         return
     st.data["text"], st.step = text, (PREVIEW if st.data.get("editing") else FILES)
     st.data.pop("editing", None)

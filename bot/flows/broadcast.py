@@ -167,15 +167,17 @@ async def prompt(ctx: Ctx) -> None:
     elif st.step == LANG:
         await _prompt_language(ctx)
     elif st.step == TEXT_KK:
-        ctx.show(tr._("Write the notice in <b>Kazakh</b> as one message, up to {max} characters.", max=TEXT_MAX),
-                 [nav_row(ctx)])
+        ctx.show(tr.ngettext("Write the notice in <b>Kazakh</b> as one message, up to {max} character.",
+                             "Write the notice in <b>Kazakh</b> as one message, up to {max} characters.", TEXT_MAX,
+                             max=TEXT_MAX), [nav_row(ctx)])
     elif st.step == TEXT_RU:
         if d.get("language") is None and d.get("text_kk"):
             ctx.show(tr._("Now the same notice in <b>Russian</b>. Or press the button to send the Kazakh text to "
                           "everyone."), [[Button(tr._("One text for everyone"), "bc:one")], nav_row(ctx)])
         else:
-            ctx.show(tr._("Write the notice in <b>Russian</b> as one message, up to {max} characters.",
-                          max=TEXT_MAX), [nav_row(ctx)])
+            ctx.show(tr.ngettext("Write the notice in <b>Russian</b> as one message, up to {max} character.",
+                                 "Write the notice in <b>Russian</b> as one message, up to {max} characters.",
+                                 TEXT_MAX, max=TEXT_MAX), [nav_row(ctx)])
     elif st.step == MEDIA:
         if d.get("media_kind"):
             what = tr._("a photo") if d["media_kind"] == "photo" else tr._("a document")
@@ -354,8 +356,9 @@ async def _text(ctx: Ctx) -> None:
         return
     text = ev.text.strip()
     if len(text) > TEXT_MAX:
-        ctx.show(tr._("The text is {n} characters long; the limit is {max}. Please shorten it.", n=len(text),
-                      max=TEXT_MAX))
+        ctx.show(tr.ngettext("The text is {n} character long; the limit is {max}. Please shorten it.",
+                             "The text is {n} characters long; the limit is {max}. Please shorten it.", len(text),
+                             max=TEXT_MAX))
         await prompt(ctx)
         return
     if st.step == TEXT_KK:
@@ -373,9 +376,12 @@ async def _media(ctx: Ctx) -> None:
     if ev.kind in ("photo", "document") and ev.file_id and len(ev.file_id) <= 255:
         longest = max((len(t) for t in _texts(ctx) if t), default=0)
         if longest > CAPTION_LIMIT:
-            ctx.show(tr._("With a photo or document the text can be at most {max} characters long (Telegram's "
-                          "limit for a caption); this one is {n}. Go back and shorten it, or send the notice "
-                          "without an attachment.", max=CAPTION_LIMIT, n=longest))
+            ctx.show(tr.ngettext("With a photo or document the text can be at most {max} character long (Telegram's "
+                                 "limit for a caption); this one is {n}. Go back and shorten it, or send the notice "
+                                 "without an attachment.", "With a photo or document the text can be at most {max} "
+                                 "characters long (Telegram's limit for a caption); this one is {n}. Go back and "
+                                 "shorten it, or send the notice without an attachment.", CAPTION_LIMIT,
+                                 max=CAPTION_LIMIT, n=longest))
             await prompt(ctx)
             return
         d["media_kind"], d["file_id"] = ev.kind, ev.file_id

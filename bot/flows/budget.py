@@ -224,8 +224,9 @@ async def _check_receipt(ctx: Ctx) -> None:
     tr = ctx.tr
     code = normalize_receipt(ctx.event.text[:64])
     if len(code) != RECEIPT_LENGTH:
-        ctx.show(tr._("A receipt code has {n} letters and digits, like ABCD-EFGH-JKMN. Please type it again.",
-                      n=RECEIPT_LENGTH), [[list_button(ctx)]])
+        ctx.show(tr.ngettext("A receipt code has {n} letter or digit, like ABCD-EFGH-JKMN. Please type it again.",
+                             "A receipt code has {n} letters and digits, like ABCD-EFGH-JKMN. Please type it again.",
+                             RECEIPT_LENGTH), [[list_button(ctx)]])
         return
     found = await ctx.services.budget.check_receipt(code)
     shown = esc(format_receipt(code), 20)

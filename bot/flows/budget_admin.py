@@ -140,8 +140,9 @@ async def prompt(ctx: Ctx) -> None:
     head = "<i>" + tr._("Step {n} of {total}", n=n, total=len(WIZARD) - 1) + "</i>\n"
     nav = [nav_row(ctx, back=step != TITLE_KK)]
     if step == TITLE_KK:
-        ctx.show(head + tr._("Type the title of the campaign in Kazakh (up to {max} characters).", max=TITLE_MAX),
-                 nav)
+        ctx.show(head + tr.ngettext("Type the title of the campaign in Kazakh (up to {max} character).",
+                                    "Type the title of the campaign in Kazakh (up to {max} characters).", TITLE_MAX,
+                                    max=TITLE_MAX), nav)
     elif step == TITLE_RU:
         ctx.show(head + tr._("Now the same title in Russian."), nav)
     elif step == TERRITORY:
@@ -264,7 +265,8 @@ async def _wizard(ctx: Ctx) -> None:
     data = ev.data if ev.kind == "button" else ""
     if step in (TITLE_KK, TITLE_RU) and text is not None:
         if len(text) < 3 or len(text) > TITLE_MAX:
-            ctx.show(tr._("The title should be from 3 to {max} characters.", max=TITLE_MAX))
+            ctx.show(tr.ngettext("The title should be from 3 to {max} character.",
+                                 "The title should be from 3 to {max} characters.", TITLE_MAX, max=TITLE_MAX))
             await prompt(ctx)
             return
         d[step] = text
@@ -477,7 +479,9 @@ async def _reason(ctx: Ctx) -> None:
         return
     reason = ev.text.strip()
     if not REASON_MIN <= len(reason) <= REASON_MAX:
-        ctx.show(tr._("Please write the reason in {min} to {max} characters.", min=REASON_MIN, max=REASON_MAX))
+        ctx.show(tr.ngettext("Please write the reason in {min} to {max} character.",
+                             "Please write the reason in {min} to {max} characters.", REASON_MAX, min=REASON_MIN,
+                             max=REASON_MAX))
         _ask_reason(ctx, p.title, decision)
         return
     await _decide(ctx, p.id, decision, reason)

@@ -132,8 +132,9 @@ def results_text(tr: Translator, c: BudgetCampaign) -> str:
             rest = len(winners) - MAX_WINNERS_LISTED
             lines.append(tr.ngettext("…and {n} more project", "…and {n} more projects", rest))
     else:
-        lines.append(tr._("No project got at least {threshold} votes, so none can be implemented this time.",
-                          threshold=c.threshold))
+        lines.append(tr.ngettext("No project got at least {threshold} vote, so none can be implemented this time.",
+                                 "No project got at least {threshold} votes, so none can be implemented this time.",
+                                 int(c.threshold), threshold=c.threshold))
     lines += ["", tr.ngettext("{n} vote counted in all. Thank you for taking part!",
                               "{n} votes counted in all. Thank you for taking part!", total)]
     return "\n".join(lines)

@@ -105,13 +105,18 @@ async def prompt(ctx: Ctx) -> None:
     keep = [Button(tr._("Keep as it is »"), KEEP)]
     if st.step == TITLE:
         now = tr._("\nNow: {value}", value=esc(d["title"], 200)) if d.get("title") else ""
-        ctx.show(tr._("What is the project? Write a short title, from {min} to {max} characters, "
-                      "for example «A playground on Abay street».", min=TITLE_MIN, max=TITLE_MAX) + now,
+        ctx.show(tr.ngettext("What is the project? Write a short title, from {min} to {max} character, "
+                             "for example «A playground on Abay street».",
+                             "What is the project? Write a short title, from {min} to {max} characters, "
+                             "for example «A playground on Abay street».", TITLE_MAX, min=TITLE_MIN, max=TITLE_MAX)
+                 + now,
                  ([keep] if d.get("title") else []) + [nav_row(ctx)])
     elif st.step == DESCRIPTION:
         now = tr._("\nNow: {value}", value=esc(d["description"], 300)) if d.get("description") else ""
-        ctx.show(tr._("Describe it: what should be done, where exactly and who will benefit "
-                      "(from {min} to {max} characters).", min=DESCRIPTION_MIN, max=DESCRIPTION_MAX) + now,
+        ctx.show(tr.ngettext("Describe it: what should be done, where exactly and who will benefit "
+                             "(from {min} to {max} character).", "Describe it: what should be done, where exactly "
+                             "and who will benefit (from {min} to {max} characters).", DESCRIPTION_MAX,
+                             min=DESCRIPTION_MIN, max=DESCRIPTION_MAX) + now,
                  ([keep] if d.get("description") else []) + [nav_row(ctx)])
     elif st.step == COST:
         c = await ctx.services.budget.get_campaign(int(d["campaign"]))
@@ -194,8 +199,9 @@ async def handle(ctx: Ctx) -> None:
 async def _title(ctx: Ctx, text: str) -> None:
     st = ctx.state
     if not TITLE_MIN <= len(text) <= TITLE_MAX or text.startswith("/"):
-        ctx.show(ctx.tr._("The title should be from {min} to {max} characters. Please write it again.",
-                          min=TITLE_MIN, max=TITLE_MAX))
+        ctx.show(ctx.tr.ngettext("The title should be from {min} to {max} character. Please write it again.",
+                                 "The title should be from {min} to {max} characters. Please write it again.",
+                                 TITLE_MAX, min=TITLE_MIN, max=TITLE_MAX))
         return
     st.data["title"], st.step = text, DESCRIPTION
     await prompt(ctx)
@@ -204,8 +210,9 @@ async def _title(ctx: Ctx, text: str) -> None:
 async def _description(ctx: Ctx, text: str) -> None:
     st = ctx.state
     if not DESCRIPTION_MIN <= len(text) <= DESCRIPTION_MAX:
-        ctx.show(ctx.tr._("That is {n} characters; please write from {min} to {max}.", n=len(text),
-                          min=DESCRIPTION_MIN, max=DESCRIPTION_MAX))
+        ctx.show(ctx.tr.ngettext("That is {n} character; please write from {min} to {max}.",
+                                 "That is {n} characters; please write from {min} to {max}.", len(text),
+                                 min=DESCRIPTION_MIN, max=DESCRIPTION_MAX))
         return
     st.data["description"], st.step = text, COST
     await prompt(ctx)

@@ -52,7 +52,8 @@ def question_text(ctx: Ctx, limit: int) -> str | None:
         ctx.show(tr._("That is too short. Please write the question in a few words."))
         return None
     if len(text) > limit:
-        ctx.show(tr._("That is {n} characters; the limit is {max}. Please shorten it.", n=len(text), max=limit))
+        ctx.show(tr.ngettext("That is {n} character; the limit is {max}. Please shorten it.",
+                             "That is {n} characters; the limit is {max}. Please shorten it.", len(text), max=limit))
         return None
     return text
 

@@ -125,9 +125,13 @@ async def prompt(ctx: Ctx) -> None:
         ctx.show(tr._("Send the link to the online broadcast or call (http:// or https://), or press «No online "
                       "link»."), [[Button(tr._("No online link"), f"{PREFIX}nourl")], nav_row(ctx)])
     elif st.step == AGENDA_KK:
-        ctx.show(tr._("Type the agenda in Kazakh (up to {max} characters).", max=AGENDA_MAX), [nav_row(ctx)])
+        ctx.show(tr.ngettext("Type the agenda in Kazakh (up to {max} character).",
+                             "Type the agenda in Kazakh (up to {max} characters).", AGENDA_MAX, max=AGENDA_MAX),
+                 [nav_row(ctx)])
     elif st.step == AGENDA_RU:
-        ctx.show(tr._("Type the agenda in Russian (up to {max} characters).", max=AGENDA_MAX), [nav_row(ctx)])
+        ctx.show(tr.ngettext("Type the agenda in Russian (up to {max} character).",
+                             "Type the agenda in Russian (up to {max} characters).", AGENDA_MAX, max=AGENDA_MAX),
+                 [nav_row(ctx)])
     elif st.step == PREVIEW:
         place = await ctx.services.territories.get(d["territory"])
         draft = _draft(ctx)
@@ -322,8 +326,9 @@ async def _place(ctx: Ctx) -> None:
     else:
         text = _typed(ctx)
         if text is not None and len(text) > PLACE_MAX:
-            ctx.show(tr._("That is {n} characters; the limit is {max}. Please shorten it.", n=len(text),
-                          max=PLACE_MAX))
+            ctx.show(tr.ngettext("That is {n} character; the limit is {max}. Please shorten it.",
+                                 "That is {n} characters; the limit is {max}. Please shorten it.", len(text),
+                                 max=PLACE_MAX))
         elif text is not None:
             st.data["place"], st.step = text, ONLINE
     await prompt(ctx)
@@ -350,7 +355,9 @@ async def _agenda(ctx: Ctx) -> None:
     st, tr = ctx.state, ctx.tr
     text = _typed(ctx)
     if text is not None and len(text) > AGENDA_MAX:
-        ctx.show(tr._("That is {n} characters; the limit is {max}. Please shorten it.", n=len(text), max=AGENDA_MAX))
+        ctx.show(tr.ngettext("That is {n} character; the limit is {max}. Please shorten it.",
+                             "That is {n} characters; the limit is {max}. Please shorten it.", len(text),
+                             max=AGENDA_MAX))
     elif text is not None:
         st.data[st.step] = text
         st.step = AGENDA_RU if st.step == AGENDA_KK else PREVIEW

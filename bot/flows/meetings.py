@@ -101,8 +101,10 @@ async def prompt(ctx: Ctx) -> None:
             st.step = LIST
             await prompt(ctx)
     elif st.step == ASK:
-        ctx.show(tr._("Write your question for the meeting in one message (up to {max} characters). "
-                      "It will be passed to the speakers before the meeting.", max=QUESTION_MAX),
+        ctx.show(tr.ngettext("Write your question for the meeting in one message (up to {max} character). "
+                             "It will be passed to the speakers before the meeting.",
+                             "Write your question for the meeting in one message (up to {max} characters). "
+                             "It will be passed to the speakers before the meeting.", QUESTION_MAX, max=QUESTION_MAX),
                  [[Button(tr._("« Back"), BACK)]])
 
 

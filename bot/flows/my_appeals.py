@@ -180,8 +180,10 @@ async def _write(ctx: Ctx) -> None:
         await prompt(ctx)
         return
     if len(ev.text) > limit:
-        ctx.show(tr._("That is {n} characters; the limit is {max}. Please shorten it, or send the details "
-                      "as a document at the next step.", n=len(ev.text), max=limit))
+        ctx.show(tr.ngettext("That is {n} character; the limit is {max}. Please shorten it, or send the "
+                             "details as a document at the next step.", "That is {n} characters; the limit is {max}. "
+                             "Please shorten it, or send the details as a document at the next step.", len(ev.text),
+                             max=limit))
         return
     try:
         msg = await ctx.services.appeals.add_message(

@@ -58,14 +58,20 @@ async def prompt(ctx: Ctx) -> None:
         ctx.show(tr._("Which period does the report cover? Choose a quarter or type it, e.g. 2026-Q3, or a year, "
                       "e.g. 2026."), rows + [nav_row(ctx)])
     elif st.step in TEXT_STEPS:
+        limit = TEXT_STEPS[st.step]
         questions = {
-            TITLE_KK: tr._("Type the title of the report in Kazakh (up to {max} characters)."),
-            TITLE_RU: tr._("Type the title of the report in Russian (up to {max} characters)."),
-            SUMMARY_KK: tr._("Type a short summary of the report in Kazakh (up to {max} characters): what was done, "
-                             "the main figures."),
-            SUMMARY_RU: tr._("Type the same summary in Russian (up to {max} characters)."),
+            TITLE_KK: tr.ngettext("Type the title of the report in Kazakh (up to {max} character).",
+                                  "Type the title of the report in Kazakh (up to {max} characters).", limit, max=limit),
+            TITLE_RU: tr.ngettext("Type the title of the report in Russian (up to {max} character).",
+                                  "Type the title of the report in Russian (up to {max} characters).", limit,
+                                  max=limit),
+            SUMMARY_KK: tr.ngettext("Type a short summary of the report in Kazakh (up to {max} character): what was "
+                                    "done, the main figures.", "Type a short summary of the report in Kazakh (up to "
+                                    "{max} characters): what was done, the main figures.", limit, max=limit),
+            SUMMARY_RU: tr.ngettext("Type the same summary in Russian (up to {max} character).",
+                                    "Type the same summary in Russian (up to {max} characters).", limit, max=limit),
         }
-        ctx.show(questions[st.step].format(max=TEXT_STEPS[st.step]), [nav_row(ctx)])
+        ctx.show(questions[st.step], [nav_row(ctx)])
     elif st.step == DOCUMENT:
         ctx.show(tr._("Send the report itself as a file (PDF, DOCX…), or press «Without a document»."),
                  [[Button(tr._("Without a document"), f"{PREFIX}nodoc")], nav_row(ctx)])
@@ -146,7 +152,8 @@ async def _text(ctx: Ctx) -> None:
         return
     text, limit = ev.text.strip(), TEXT_STEPS[st.step]
     if len(text) > limit:
-        ctx.show(tr._("That is {n} characters; the limit is {max}. Please shorten it.", n=len(text), max=limit))
+        ctx.show(tr.ngettext("That is {n} character; the limit is {max}. Please shorten it.",
+                             "That is {n} characters; the limit is {max}. Please shorten it.", len(text), max=limit))
         await prompt(ctx)
         return
     st.data[st.step] = text

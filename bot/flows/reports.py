@@ -55,8 +55,10 @@ async def prompt(ctx: Ctx) -> None:
             st.step = LIST
             await prompt(ctx)
     elif st.step == ASK:
-        ctx.show(tr._("Write your question about this report in one message (up to {max} characters). It will be "
-                      "passed to the akim's report meeting.", max=QUESTION_MAX), [[Button(tr._("« Back"), BACK)]])
+        ctx.show(tr.ngettext("Write your question about this report in one message (up to {max} character). It "
+                             "will be passed to the akim's report meeting.", "Write your question about this report "
+                             "in one message (up to {max} characters). It will be passed to the akim's report "
+                             "meeting.", QUESTION_MAX, max=QUESTION_MAX), [[Button(tr._("« Back"), BACK)]])
 
 
 async def _show(ctx: Ctx, report_id: int) -> None:
