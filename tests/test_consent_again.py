@@ -29,9 +29,9 @@ async def test_a_new_consent_version_is_asked_before_an_appeal_and_a_decline_is_
     app.settings.privacy.consent_version = NEW
     sent = await tg.click(who, "Написать обращение")
     assert CHANGED["ru"] in sent[-1].text and "Согласие на обработку" in sent[-1].text and NEW in sent[-1].text
-    assert [b["text"] for b in sent[-1].buttons] == ["✅ Согласен", "Не согласен"]
+    assert [b["text"] for b in sent[-1].buttons] == ["✅ Даю согласие", "Не даю согласия"]
     # declining: recorded, nothing filed, reading still works
-    sent = await tg.click(who, "Не согласен")
+    sent = await tg.click(who, "Не даю согласия")
     assert "ответ записан" in sent[-1].text and "Главное меню" not in sent[-1].text
     async with app.sessions() as s:
         [declined] = list(await s.scalars(select(AuditLog).where(AuditLog.action == "resident.consent_declined")))
@@ -44,7 +44,7 @@ async def test_a_new_consent_version_is_asked_before_an_appeal_and_a_decline_is_
     await tg.text(who, "/menu")
     sent = await tg.click(who, "Написать обращение")
     assert CHANGED["ru"] in sent[-1].text
-    sent = await tg.click(who, "Согласен")
+    sent = await tg.click(who, "Даю согласие")
     assert "согласие записано" in sent[0].text and "Что вы хотите отправить" in sent[-1].text
     r = await app.services.residents.get(who.id)
     assert r.consent_version == NEW and r.consent_at > old.consent_at
