@@ -1,4 +1,4 @@
-"""Helpers for the staff wizards (reports, meetings): a role check on every step, and leaving a wizard."""
+"""Helpers for staff commands and wizards: the role check of a command and of every wizard step, leaving a wizard."""
 
 from __future__ import annotations
 
@@ -13,6 +13,19 @@ async def allowed(ctx: Ctx, *roles: Role) -> bool:
         return True
     ctx.state = None
     if roles == (Role.ADMIN,):
+        ctx.show(ctx.tr._("Sorry, this command is only for akimat administrators."))
+    else:
+        ctx.show(ctx.tr._("Sorry, this command is only for akimat staff."))
+    return False
+
+
+async def command_allowed(ctx: Ctx, roles: tuple[Role, ...]) -> bool:
+    """Whether the sender may run a command that needs one of ``roles`` (none: anyone; an admin holds all);
+    if not, say so politely."""
+    user_id, svc = ctx.event.user_id, ctx.services.roles
+    if not roles or await svc.has(user_id, *roles):
+        return True
+    if roles == (Role.ADMIN,) and await svc.roles_of(user_id):
         ctx.show(ctx.tr._("Sorry, this command is only for akimat administrators."))
     else:
         ctx.show(ctx.tr._("Sorry, this command is only for akimat staff."))
