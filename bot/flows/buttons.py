@@ -55,7 +55,8 @@ class Int(Field):
         return str(value)
 
     def decode(self, text: str) -> int | None:
-        if not text or len(text) > len(str(self.high)) or not (text.isascii() and text.isdigit()):
+        if not text or len(text) > len(str(self.high)) or not (text.isascii() and text.isdigit()) \
+                or (text[0] == "0" and text != "0"):  # we never draw a leading zero
             return None
         value = int(text)
         return value if self.low <= value <= self.high else None
@@ -110,11 +111,12 @@ _KINDS: dict[str, Kind] = {}
 class Kind:
     """A kind of button: its prefix and typed fields. Prefixes are unique across the bot."""
 
-    def __init__(self, prefix: str, *fields: Field) -> None:
-        if not prefix or SEP in prefix[-1:] or prefix in _KINDS:
+    def __init__(self, prefix: str, *fields: Field, register: bool = True) -> None:
+        if not prefix or SEP in prefix[-1:] or (register and prefix in _KINDS):
             raise ValueError(f"bad or repeated button prefix {prefix!r}")
         self.prefix, self.fields = prefix, fields
-        _KINDS[prefix] = self
+        if register:
+            _KINDS[prefix] = self
 
     def __repr__(self) -> str:
         return f"Kind({self.prefix!r}, {len(self.fields)} fields)"
