@@ -29,4 +29,8 @@ async def route(ctx: Ctx, payload: str) -> None:
     if link is None or target is None:
         await menu.show(ctx, ctx.tr._("This link is not valid any more. Here is the main menu."))
         return
+    if target.open is None:
+        ctx.show(ctx.tr._("The section this link leads to is being prepared and will open soon."))
+        await menu.show(ctx)
+        return
     await target.open(ctx, link.id)

@@ -1,4 +1,5 @@
-"""The one way in for every channel: an event goes through commands, then the chat's current flow."""
+"""The one way in for every channel: an event goes through commands, then the buttons the flows take from anywhere,
+then the chat's current flow. All three are built from the flow registry (bot/flows/registry.py)."""
 
 from __future__ import annotations
 

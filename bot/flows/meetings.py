@@ -2,7 +2,7 @@
 a calendar file, and a question sent in advance.
 
 The "mt:" buttons also sit on notices, reminders and announcements, so they work from anywhere
-(:func:`from_anywhere`, routed by bot/flows/engine.py): an answer or a calendar file is given without leaving
+(:func:`from_anywhere`, declared in FLOW below): an answer or a calendar file is given without leaving
 the step the person is in; opening a meeting or asking a question puts that step aside and comes back to it.
 """
 

@@ -59,10 +59,11 @@ class MenuEntry:
 
 @dataclass(frozen=True)
 class DeepLink:
-    """``/start <kind>_<id>`` opens ``open(ctx, id)``."""
+    """``/start <kind>_<id>`` opens ``open(ctx, id)``; without ``open`` the link is announced but its section
+    is not built yet (the person is told so)."""
 
     kind: str
-    open: Opener
+    open: Opener | None
 
 
 @dataclass(frozen=True)
