@@ -1,4 +1,5 @@
-"""Command menus, per language for residents and separately for each staff member."""
+"""Command menus, per language for residents and separately for each staff member, built from the commands the
+flows declare (bot/flows/registry.py)."""
 
 from __future__ import annotations
 
@@ -8,41 +9,33 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
-from bot.i18n import LANGUAGES, N_, I18n
+from bot.flows.registered import REGISTRY
+from bot.flows.registry import Command, Registry
+from bot.i18n import LANGUAGES, I18n
 from bot.services.roles import Role, RoleService
 
 log = logging.getLogger(__name__)
 
-RESIDENT = [("start", N_("Start or main menu")), ("menu", N_("Main menu")), ("settings", N_("Settings")),
-            ("help", N_("Help")), ("cancel", N_("Stop the current step"))]
-STAFF = {
-    Role.ADMIN: [("roles", N_("Staff roles")), ("grant", N_("Give a role")), ("revoke", N_("Take a role")),
-                 ("stats", N_("Appeal statistics")), ("campaign", N_("New People's Budget campaign")),
-                 ("proposals", N_("Project proposals to review")), ("report", N_("Publish an akim's report")),
-                 ("questions", N_("Residents' questions for meetings"))],
-    Role.OPERATOR: [("staff", N_("Staff commands"))],
-    Role.SECRETARY: [("staff", N_("Staff commands")), ("broadcast", N_("Send a notice to residents")),
-                     ("meeting", N_("Meetings: plan or cancel"))],
-}
+
+def _resident(flows: Registry) -> list[Command]:
+    return [c for c in flows.commands() if c.menu_roles is None]
 
 
-def resident_commands(i18n: I18n, lang: str) -> list[BotCommand]:
+def _visible(c: Command, roles: set[Role]) -> bool:
+    return c.menu_roles is not None and (Role.ADMIN in roles or bool(roles & set(c.menu_roles)))
+
+
+def resident_commands(i18n: I18n, lang: str, flows: Registry = REGISTRY) -> list[BotCommand]:
     tr = i18n(lang)
-    return [BotCommand(command=c, description=tr._(d)) for c, d in RESIDENT]
+    return [BotCommand(command=c.name, description=tr._(c.description)) for c in _resident(flows)]
 
 
-def staff_commands(i18n: I18n, lang: str, roles: set[Role]) -> list[BotCommand]:
+def staff_commands(i18n: I18n, lang: str, roles: set[Role], flows: Registry = REGISTRY) -> list[BotCommand]:
+    """The residents' commands, then those of the staff member's roles (an admin sees them all)."""
     tr = i18n(lang)
-    seen = {c for c, _ in RESIDENT}
-    out = resident_commands(i18n, lang)
-    for role in (Role.ADMIN, Role.OPERATOR, Role.SECRETARY):
-        if role in roles or Role.ADMIN in roles:
-            for c, d in STAFF[role]:
-                if c not in seen:
-                    seen.add(c)
-                    out.append(BotCommand(command=c, description=tr._(d)))
-    out.append(BotCommand(command="whoami", description=tr._("My ID and role")))
-    return out
+    staff = [c for c in flows.commands() if _visible(c, roles)]
+    return resident_commands(i18n, lang, flows) + [BotCommand(command=c.name, description=tr._(c.description))
+                                                    for c in staff]
 
 
 async def set_command_menus(bot: Bot, i18n: I18n, roles: RoleService) -> None:

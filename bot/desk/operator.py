@@ -178,15 +178,15 @@ class OperatorDesk:
         tr = self.tr
         if not await self._is_operator(user_id):
             return tr._("Only akimat operators can do this."), []
-        parts = data.split(":")
-        if len(parts) < 3 or not parts[2].isdigit() or len(parts[2]) > 12:
+        pressed, template = texts.CARD_ACTION.unpack(data), texts.TEMPLATE.unpack(data)
+        if pressed is None and template is None:
             return tr._("This button is out of date."), []
-        a = await self.services.appeals.get(int(parts[2]))
+        action, appeal_id = pressed if pressed is not None else ("t", template[0])  # type: ignore[index]
+        a = await self.services.appeals.get(appeal_id)
         if a is None:
             return tr._("This button is out of date."), []
         if refusal := await self._outside(user_id, a):
             return html.unescape(refusal), []  # a pop-up is plain text
-        action = parts[1]
         hints = {"reg": tr._("Send in this topic: /reg NUMBER DD.MM.YYYY"),
                  "ext": tr._("Send in this topic: /extend DD.MM.YYYY REASON"),
                  "fwd": tr._("Send in this topic: /forward BODY"),
@@ -202,11 +202,11 @@ class OperatorDesk:
                 await self._changed(await self.services.appeals.close(a.id, user_id))
                 return tr._("Closed."), []
             if action == "tpl":
-                rows = [[Button(self.desk.i18n(a.language)._(t)[:60], f"op:t:{a.id}:{key}")]
+                rows = [[Button(self.desk.i18n(a.language)._(t)[:60], texts.TEMPLATE.pack(a.id, key))]
                         for key, (t, _) in texts.TEMPLATES.items()]
                 return None, [Screen(tr._("Templates, in the appeal's language. Choose one to send:"), rows)]
-            if action == "t" and len(parts) == 4 and parts[3] in texts.TEMPLATES:
-                text, sets = texts.TEMPLATES[parts[3]]
+            if action == "t" and template is not None:
+                text, sets = texts.TEMPLATES[template[1]]
                 body = self.desk.i18n(a.language)._(text)
                 if a.status == "received" and sets == Action.ANSWER:
                     await self._changed(await self.services.appeals.take(a.id, user_id))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from bot.flows.appeal_labels import category_name, kind_name, status_name
 from bot.flows.base import Button, esc
+from bot.flows.buttons import Choice, Int, Kind
+from bot.flows.my_appeals import NOT_RESOLVED, RESOLVED
 from bot.i18n import N_, Translator
 from bot.services.appeals import Action, AppealStatus
 from storage.models import Appeal
@@ -18,6 +20,9 @@ TEMPLATES = {
                 "we will let you know when it is done."), Action.ANSWER),
     "clarify": (N_("Please tell us the exact address and, if you can, send a photo of the problem."), None),
 }
+# the card's buttons: "op:<action>:<appeal id>", and a template to send: "op:t:<appeal id>:<template key>"
+CARD_ACTION = Kind("op", Choice(("take", "reg", "ext", "fwd", "rej", "tpl", "close")), Int())
+TEMPLATE = Kind("op:t", Int(), Choice(tuple(TEMPLATES)))
 
 
 def topic_title(tr: Translator, a: Appeal, place: str) -> str:
@@ -51,13 +56,15 @@ def card(tr: Translator, a: Appeal, place: str, *, overdue: bool = False, repeat
     lines += ["", esc(a.text, 2500)]
     rows: list[list[Button]] = []
     if a.status in ACTIVE:
-        rows.append([Button(tr._("🙋 Take"), f"op:take:{a.id}"), Button(tr._("🧾 eOtinish №"), f"op:reg:{a.id}")])
-        rows.append([Button(tr._("⏳ Extend"), f"op:ext:{a.id}"), Button(tr._("↪️ Forward"), f"op:fwd:{a.id}"),
-                     Button(tr._("⛔ Reject"), f"op:rej:{a.id}")])
+        rows.append([Button(tr._("🙋 Take"), CARD_ACTION.pack("take", a.id)),
+                     Button(tr._("🧾 eOtinish №"), CARD_ACTION.pack("reg", a.id))])
+        rows.append([Button(tr._("⏳ Extend"), CARD_ACTION.pack("ext", a.id)),
+                     Button(tr._("↪️ Forward"), CARD_ACTION.pack("fwd", a.id)),
+                     Button(tr._("⛔ Reject"), CARD_ACTION.pack("rej", a.id))])
         if not a.anonymous:
-            rows.append([Button(tr._("📋 Templates"), f"op:tpl:{a.id}")])
+            rows.append([Button(tr._("📋 Templates"), CARD_ACTION.pack("tpl", a.id))])
     if a.status in (AppealStatus.ANSWERED, AppealStatus.FORWARDED, AppealStatus.REJECTED):
-        rows.append([Button(tr._("✅ Close"), f"op:close:{a.id}")])
+        rows.append([Button(tr._("✅ Close"), CARD_ACTION.pack("close", a.id))])
     return "\n".join(lines), rows
 
 
@@ -97,4 +104,5 @@ def notice(tr: Translator, a: Appeal, action: Action) -> str | None:
 
 
 def answered_buttons(tr: Translator, a: Appeal) -> list[list[Button]]:
-    return [[Button(tr._("👍 Resolved"), f"ma:ok:{a.id}"), Button(tr._("👎 Not resolved"), f"ma:no:{a.id}")]]
+    return [[Button(tr._("👍 Resolved"), RESOLVED.pack(a.id)),
+             Button(tr._("👎 Not resolved"), NOT_RESOLVED.pack(a.id))]]

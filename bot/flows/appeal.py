@@ -8,7 +8,10 @@ from __future__ import annotations
 from bot.flows import consent, menu, phone, territory
 from bot.flows.appeal_labels import KINDS, category_name, kind_name
 from bot.flows.base import Button, Ctx, esc
+from bot.flows.buttons import Choice, Kind, Token
 from bot.flows.common import BACK, nav_row, wrong_input
+from bot.flows.registry import ALL_STEPS, FlowSpec, MenuEntry
+from bot.i18n import N_
 from storage.state import State
 
 NAME = "appeal"
@@ -16,6 +19,8 @@ KIND, CATEGORY, PLACE, PICK_PLACE, TEXT, FILES, IDENTITY, NAME_STEP, PHONE, PREV
     "kind", "category", "place", "pick_place", "text", "files", "identity", "name", "phone", "preview")
 FULL_PROCEDURE = ("complaint", "request")
 MIN_TEXT, MAX_FILES = 20, 5
+KIND_BUTTON = Kind("ak", Choice(tuple(KINDS)))
+CATEGORY_BUTTON = Kind("ac", Token(32))  # a key of settings.appeals.categories
 PREVIOUS = {CATEGORY: KIND, PLACE: CATEGORY, TEXT: PLACE, FILES: TEXT, IDENTITY: FILES, NAME_STEP: IDENTITY,
             PHONE: IDENTITY, PREVIEW: IDENTITY}
 
@@ -41,10 +46,12 @@ async def prompt(ctx: Ctx) -> None:
     if st.step == KIND:
         lines = [tr._("What would you like to send?")] + [
             f"<b>{tr._(label)}</b>: {tr._(hint)}" for label, hint in KINDS.values()]
-        ctx.show("\n".join(lines), [[Button(tr._(KINDS[k][0]), f"ak:{k}")] for k in KINDS] + [nav_row(ctx, back=False)])
+        ctx.show("\n".join(lines),
+                 [[Button(tr._(KINDS[k][0]), KIND_BUTTON.pack(k))] for k in KINDS] + [nav_row(ctx, back=False)])
     elif st.step == CATEGORY:
         keys = ctx.settings.appeals.categories
-        rows = [[Button(category_name(tr, k), f"ac:{k}") for k in keys[i:i + 2]] for i in range(0, len(keys), 2)]
+        rows = [[Button(category_name(tr, k), CATEGORY_BUTTON.pack(k)) for k in keys[i:i + 2]]
+                for i in range(0, len(keys), 2)]
         ctx.show(tr._("What is it about? Choose a topic."), rows + [nav_row(ctx)])
     elif st.step == PLACE:
         place = await ctx.services.territories.get(d["territory"]) if d.get("territory") else None
@@ -148,8 +155,9 @@ async def handle(ctx: Ctx) -> None:
 
 async def _kind(ctx: Ctx) -> None:
     st, ev = ctx.state, ctx.event
-    if ev.kind == "button" and ev.data.startswith("ak:") and ev.data[3:] in KINDS:
-        st.data["kind"], st.step = ev.data[3:], CATEGORY
+    kind = KIND_BUTTON.value(ev.data) if ev.kind == "button" else None
+    if kind is not None:
+        st.data["kind"], st.step = kind, CATEGORY
     else:
         wrong_input(ctx)
     await prompt(ctx)
@@ -157,8 +165,9 @@ async def _kind(ctx: Ctx) -> None:
 
 async def _category(ctx: Ctx) -> None:
     st, ev = ctx.state, ctx.event
-    if ev.kind == "button" and ev.data.startswith("ac:") and ev.data[3:] in ctx.settings.appeals.categories:
-        st.data["category"], st.step = ev.data[3:], PLACE
+    category = CATEGORY_BUTTON.value(ev.data) if ev.kind == "button" else None
+    if category is not None and category in ctx.settings.appeals.categories:
+        st.data["category"], st.step = category, PLACE
     else:
         wrong_input(ctx)
     await prompt(ctx)
@@ -291,3 +300,8 @@ async def _preview(ctx: Ctx) -> None:
                       number=appeal.number, registered=tr.date(appeal.registered_on), due=tr.date(appeal.due_on)))
     ctx.effects.append(("appeal_created", appeal.id))
     await menu.show(ctx)
+
+
+# the whole appeal is a draft: buttons of notices (other than meetings') do not take the person away from it
+FLOW = FlowSpec(name=NAME, handle=handle, prompt=prompt, buttons=("ak:", "ac:", "ap:", "af:", "ai:", "as:"),
+                drafts=frozenset({ALL_STEPS}), menu=MenuEntry("appeal", N_("📝 Write an appeal"), 10, enter))

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from bot.config import Settings
+    from bot.flows.registry import Registry
     from bot.i18n import I18n, Translator
     from bot.services.appeals import AppealService
     from bot.services.broadcasts import BroadcastService
@@ -128,6 +129,7 @@ class Ctx:
     settings: Settings
     resident: Resident | None
     state: State | None
+    flows: Registry  # every flow's declaration (bot/flows/registry.py): how one flow reaches another
     screens: list[Screen] = field(default_factory=list)
     # what happened that other channels must hear of, e.g. ("appeal_created", appeal_id); the engine hands
     # them to its effects sink after the state is saved

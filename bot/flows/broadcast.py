@@ -13,7 +13,9 @@ import math
 
 from bot.flows import meeting_texts, staff_pick, territory
 from bot.flows.base import Button, Ctx, Screen, esc
+from bot.flows.buttons import Choice, Int, Kind
 from bot.flows.common import BACK, nav_row, wrong_input
+from bot.flows.registry import ALL_STEPS, Anywhere, Command, FlowSpec, Reach
 from bot.i18n import N_, Translator
 from bot.services.broadcasts import (
     CAPTION_LIMIT,
@@ -39,6 +41,9 @@ NAME = "broadcast"
 COMMAND = "broadcast"
 PREFIX = "bc:"
 STOP = "bc:stop:"
+STOP_BUTTON = Kind("bc:stop", Int())  # on the progress message: works from any step
+MEETING_BUTTON = Kind("bc:m", Int())
+LANGUAGE_BUTTON = Kind("bc:l", Choice(("all", *LANGUAGES)))
 STARTED_EFFECT = "broadcast_started"
 WHO, PICK_PLACE, MEETING, LANG, TEXT_KK, TEXT_RU, MEDIA, PREVIEW = (
     "who", "pick_place", "meeting", "lang", "text_kk", "text_ru", "media", "preview")
@@ -111,7 +116,7 @@ def progress_text(tr: Translator, p: Progress) -> str:
 
 
 def progress_buttons(tr: Translator, p: Progress) -> list[list[Button]]:
-    return [[Button(tr._("⏹ Stop"), f"{STOP}{p.id}")]] if p.status == SENDING_STATUS else []
+    return [[Button(tr._("⏹ Stop"), STOP_BUTTON.pack(p.id))]] if p.status == SENDING_STATUS else []
 
 
 def progress_language(p: Progress, default: str) -> str:
@@ -200,7 +205,7 @@ async def _prompt_meeting(ctx: Ctx) -> None:
         await prompt(ctx)
         return
     rows = [[Button(f"{await _meeting_label(ctx, m.kind, m.territory_kato, m.starts_at)} · ✅ {m.coming}",
-                    f"bc:m:{m.id}")] for m in meetings]
+                    MEETING_BUTTON.pack(m.id))] for m in meetings]
     ctx.show(tr._("Choose the meeting. The notice goes to those who said they will come (✅ how many)."),
              rows + [nav_row(ctx)])
 
@@ -218,9 +223,9 @@ async def _prompt_language(ctx: Ctx) -> None:
     ctx.show(tr._("{where}: {total} recipients (read in Kazakh: {kk}, in Russian: {ru}).\n"
                   "Who of them should get the notice?", where=where, total=n(total), kk=n(counts["kk"]),
                   ru=n(counts["ru"])),
-             [[Button(tr._("👥 Everyone ({n})", n=n(total)), "bc:l:all")],
-              [Button(tr._("Only those who read Kazakh ({n})", n=n(counts["kk"])), "bc:l:kk")],
-              [Button(tr._("Only those who read Russian ({n})", n=n(counts["ru"])), "bc:l:ru")],
+             [[Button(tr._("👥 Everyone ({n})", n=n(total)), LANGUAGE_BUTTON.pack("all"))],
+              [Button(tr._("Only those who read Kazakh ({n})", n=n(counts["kk"])), LANGUAGE_BUTTON.pack("kk"))],
+              [Button(tr._("Only those who read Russian ({n})", n=n(counts["ru"])), LANGUAGE_BUTTON.pack("ru"))],
               nav_row(ctx)])
 
 
@@ -303,12 +308,12 @@ async def _who(ctx: Ctx) -> None:
 
 async def _meeting(ctx: Ctx) -> None:
     st, ev = ctx.state, ctx.event
-    ref = ev.data[5:] if ev.kind == "button" and ev.data.startswith("bc:m:") else ""
-    if ref.isdigit() and len(ref) < 10:
+    ref = MEETING_BUTTON.value(ev.data) if ev.kind == "button" else None
+    if ref is not None:
         mine = await staff_pick.root(ctx, Role.SECRETARY)
         upcoming = {m.id for m in await _svc(ctx).upcoming_meetings(limit=1000, within=mine)}
-        if int(ref) in upcoming:
-            st.data.update(kind="meeting", meeting=int(ref), language=None)
+        if ref in upcoming:
+            st.data.update(kind="meeting", meeting=ref, language=None)
             st.step = LANG
             await prompt(ctx)
             return
@@ -320,8 +325,8 @@ async def _meeting(ctx: Ctx) -> None:
 
 async def _language(ctx: Ctx) -> None:
     st, ev = ctx.state, ctx.event
-    choice = ev.data[5:] if ev.kind == "button" and ev.data.startswith("bc:l:") else ""
-    if choice not in ("all", *LANGUAGES):
+    choice = LANGUAGE_BUTTON.value(ev.data) if ev.kind == "button" else None
+    if choice is None:
         wrong_input(ctx)
         await prompt(ctx)
         return
@@ -434,12 +439,11 @@ async def _confirm(ctx: Ctx) -> None:
 
 async def stop_pressed(ctx: Ctx) -> None:
     tr, ev = ctx.tr, ctx.event
-    ref = ev.data[len(STOP):]
+    broadcast_id = STOP_BUTTON.value(ev.data)
     svc = _svc(ctx)
-    if not ref.isdigit() or len(ref) > 9:
+    if broadcast_id is None:
         ctx.show(tr._("This notice was not found."))
         return
-    broadcast_id = int(ref)
     try:
         if not await svc.may_broadcast(ev.user_id):
             raise NotAllowed(ev.user_id)
@@ -458,3 +462,11 @@ async def stop_pressed(ctx: Ctx) -> None:
     # (bot/delivery/broadcasts.py keeps them up to date)
     shown = ctx.i18n(progress_language(p, ctx.settings.locale.default))
     ctx.show(progress_text(shown, p), progress_buttons(shown, p), notice=notice)
+
+
+FLOW = FlowSpec(
+    name=NAME, handle=handle, prompt=prompt, buttons=(PREFIX,), drafts=frozenset({ALL_STEPS}), staff=True,
+    anywhere=(Anywhere(STOP, stop_pressed, Reach.ALWAYS, registered=False),),
+    # who may send is checked by enter (secretaries and admins); the command menu lists it for secretaries
+    commands=(Command(COMMAND, enter, N_("Send a notice to residents"), (), (Role.SECRETARY,), 150,
+                      registered=False),))

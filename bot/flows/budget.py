@@ -13,16 +13,26 @@ from bot.flows import budget_vote as vote
 from bot.flows import consent, menu, phone
 from bot.flows.base import Button, Ctx, esc
 from bot.flows.budget_common import (
+    BALLOT,
+    CAMPAIGN,
+    CHANGE_VOTE,
     DRAFT_STEPS,
+    EDIT,
     LIST,
     MENU,
+    MY_PROPOSALS,
+    MY_VOTES,
     NAME,
     PHONE,
     PREFIX,
+    PROPOSE,
     RECEIPT,
     RECEIPT_ASK,
+    RESULTS,
     TIE_RULES,
-    ids,
+    VOTE_ASK,
+    VOTE_MOVE,
+    VOTE_YES,
     list_button,
     load_campaign,
     my_campaigns,
@@ -32,6 +42,8 @@ from bot.flows.budget_common import (
     title_of,
 )
 from bot.flows.common import BACK, hint_stale_button, wrong_input
+from bot.flows.registry import Anywhere, DeepLink, FlowSpec, MenuEntry
+from bot.i18n import N_
 from bot.services.budget import RECEIPT_LENGTH, BudgetError, Phase, TieRule, format_receipt, normalize_receipt
 from storage.state import State
 
@@ -60,7 +72,7 @@ async def show_list(ctx: Ctx) -> None:
     tr = ctx.tr
     ctx.state.step, ctx.state.data = MENU, {}  # type: ignore[union-attr]
     campaigns = (await my_campaigns(ctx))[:MAX_CAMPAIGNS]
-    rows = [[Button(_cut(c.title(ctx.lang), 40) + " · " + phase_name(ctx, phase(ctx, c)), f"bd:c:{c.id}")]
+    rows = [[Button(_cut(c.title(ctx.lang), 40) + " · " + phase_name(ctx, phase(ctx, c)), CAMPAIGN.pack(c.id))]
             for c in campaigns]
     if campaigns:
         text = tr._("<b>🗳 People's Budget</b>\nResidents propose projects for their village and vote for them; "
@@ -98,15 +110,15 @@ async def show_campaign(ctx: Ctx, campaign_id: int) -> None:
              tr._(TIE_RULES.get(TieRule(c.tie_rule), TIE_RULES[TieRule.EARLIER_SUBMISSION]))]
     rows: list[list[Button]] = []
     if ph is Phase.PROPOSALS:
-        rows.append([Button(tr._("💡 Propose a project"), f"bd:p:{c.id}")])
+        rows.append([Button(tr._("💡 Propose a project"), PROPOSE.pack(c.id))])
     if ph is Phase.VOTING:
-        rows.append([Button(tr._("🗳 Ballot"), f"bd:b:{c.id}:0")])
+        rows.append([Button(tr._("🗳 Ballot"), BALLOT.pack(c.id, 0))])
     if ph is Phase.RESULTS:
-        rows.append([Button(tr._("🏆 Results"), f"bd:res:{c.id}")])
+        rows.append([Button(tr._("🏆 Results"), RESULTS.pack(c.id))])
     if ph is not Phase.DRAFT:
-        rows.append([Button(tr._("📋 My proposals"), f"bd:mp:{c.id}")])
+        rows.append([Button(tr._("📋 My proposals"), MY_PROPOSALS.pack(c.id))])
     if ph in (Phase.VOTING, Phase.CLOSED, Phase.RESULTS):
-        rows.append([Button(tr._("🧾 My votes"), f"bd:mv:{c.id}"), Button(tr._("🔎 Check a receipt"), RECEIPT_ASK)])
+        rows.append([Button(tr._("🧾 My votes"), MY_VOTES.pack(c.id)), Button(tr._("🔎 Check a receipt"), RECEIPT_ASK)])
     rows.append([list_button(ctx)])
     ctx.show("\n".join(lines), rows)
 
@@ -158,11 +170,6 @@ async def handle(ctx: Ctx) -> None:
         elif ev.data.startswith(menu.PREFIX):
             ctx.state = None
             await menu.handle(ctx)
-        elif ev.data.startswith("ma:"):  # a notice about one's appeal
-            from bot.flows import my_appeals
-
-            ctx.state = State(my_appeals.NAME, my_appeals.LIST, {"page": 0})
-            await my_appeals.handle(ctx)
         else:
             await _button(ctx)
         return
@@ -185,27 +192,27 @@ async def _button(ctx: Ctx) -> None:
         elif data == RECEIPT_ASK:
             st.step = RECEIPT
             _ask_receipt(ctx)
-        elif n := ids(data, "bd:c:"):
+        elif n := CAMPAIGN.unpack(data):
             await show_campaign(ctx, n[0])
-        elif n := ids(data, "bd:b:", 2):
+        elif n := BALLOT.unpack(data):
             await vote.open_ballot(ctx, n[0], min(n[1], 100_000))
-        elif n := ids(data, "bd:v:"):
+        elif n := VOTE_ASK.unpack(data):
             await vote.ask(ctx, n[0])
-        elif n := ids(data, "bd:y:"):
+        elif n := VOTE_YES.unpack(data):
             await vote.cast(ctx, n[0])
-        elif n := ids(data, "bd:yc:", 2):
+        elif n := VOTE_MOVE.unpack(data):
             await vote.change(ctx, n[0], n[1])
-        elif n := ids(data, "bd:mv:"):
+        elif n := MY_VOTES.unpack(data):
             await vote.my_votes(ctx, n[0])
-        elif n := ids(data, "bd:cv:", 2):
+        elif n := CHANGE_VOTE.unpack(data):
             await vote.start_move(ctx, n[0], n[1])
-        elif n := ids(data, "bd:res:"):
+        elif n := RESULTS.unpack(data):
             await results.show(ctx, n[0])
-        elif n := ids(data, "bd:p:"):
+        elif n := PROPOSE.unpack(data):
             await propose.start(ctx, n[0])
-        elif n := ids(data, "bd:mp:"):
+        elif n := MY_PROPOSALS.unpack(data):
             await propose.my_proposals(ctx, n[0])
-        elif n := ids(data, "bd:e:"):
+        elif n := EDIT.unpack(data):
             await propose.edit(ctx, n[0])
         else:
             ctx.show(ctx.tr._("This button is not valid any more."))
@@ -261,3 +268,17 @@ async def _phone(ctx: Ctx) -> None:
         await show_campaign(ctx, campaign_id)
         return
     await prompt(ctx)
+
+
+async def from_anywhere(ctx: Ctx) -> None:
+    """A "bd:" button (also on phase notices and results) pressed outside another flow's draft."""
+    if ctx.state is None or ctx.state.flow != NAME:
+        ctx.state = State(NAME, MENU, {})
+    await handle(ctx)
+
+
+# the proposal draft and the request for the phone are not trampled by other flows' buttons ("ma:" on a notice)
+FLOW = FlowSpec(name=NAME, handle=handle, prompt=prompt, buttons=(PREFIX,),
+                anywhere=(Anywhere(PREFIX, from_anywhere),), drafts=frozenset((*DRAFT_STEPS, PHONE)),
+                menu=MenuEntry("budget", N_("🗳 People's Budget"), 30, enter),
+                deep_links=(DeepLink("vote", open_link),))

@@ -12,8 +12,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.flows.base import Button, Ctx, clip, esc
-from bot.flows.budget_notice_texts import TIE_RULES, proposal_card, tie_rule_text
+from bot.flows.budget_notice_texts import REVIEW, TIE_RULES, proposal_card, tie_rule_text
+from bot.flows.buttons import Choice, Int, Kind, Token
 from bot.flows.common import BACK, nav_row, paging_row, wrong_input
+from bot.flows.registry import ALL_STEPS, Anywhere, Command, FlowSpec, Reach
 from bot.i18n import N_
 from bot.services.budget import (
     MIN_THRESHOLD,
@@ -32,7 +34,6 @@ from storage.state import State
 
 NAME = "budget_admin"
 PREFIX = "ba:"
-COMMANDS = ("campaign", "proposals")
 
 TITLE_KK, TITLE_RU, TERRITORY = "title_kk", "title_ru", "territory"
 P_FROM, P_UNTIL, V_FROM, V_UNTIL, RESULTS = "proposals_from", "proposals_until", "voting_from", "voting_until", \
@@ -47,6 +48,10 @@ TITLE_MAX, REASON_MIN, REASON_MAX = 200, 3, 1000
 MAX_VOTES, MAX_THRESHOLD, MAX_BUDGET = 10, 100_000, 10**13
 PAGE = 8
 EXAMPLE_HOUR = 9
+# the wizard's buttons ("ba:w:…"); the review buttons are REVIEW (bot/flows/budget_notice_texts.py)
+W_VOTES, W_THRESHOLD = Kind("ba:w:v", Int(MAX_VOTES)), Kind("ba:w:th", Int(MAX_THRESHOLD))
+W_CHANGE, W_TIE = Kind("ba:w:c", Choice(("0", "1"))), Kind("ba:w:tie", Choice(tuple(TIE_RULES)))
+W_TERRITORY, W_CREATE = Kind("ba:w:t", Token()), Kind("ba:w:ok").pack()
 
 TIME_QUESTIONS = {
     P_FROM: N_("When do residents start sending project proposals?"),
@@ -80,14 +85,6 @@ async def command(ctx: Ctx) -> None:
         await prompt(ctx)
     else:
         await show_list(ctx, 0)
-
-
-def owns(ctx: Ctx) -> bool:
-    """Whether this flow answers the event: its own state, or a ``ba:`` button outside any other flow."""
-    ev, st = ctx.event, ctx.state
-    if st is not None and st.flow == NAME:
-        return True
-    return ev.kind == "button" and ev.data.startswith(PREFIX) and st is None
 
 
 async def handle(ctx: Ctx) -> None:
@@ -157,22 +154,24 @@ async def prompt(ctx: Ctx) -> None:
     elif step == VOTES:
         ctx.show(head + tr._("How many projects may each resident vote for? Astana allows one, Almaty up to "
                              "three. Press a button or type a number from 1 to {max}.", max=MAX_VOTES),
-                 [[Button(tr._("1 (usual)"), "ba:w:v:1"), Button("2", "ba:w:v:2"), Button("3", "ba:w:v:3")], *nav])
+                 [[Button(tr._("1 (usual)"), W_VOTES.pack(1)), Button("2", W_VOTES.pack(2)),
+                   Button("3", W_VOTES.pack(3))],
+                  *nav])
     elif step == CHANGE:
         ctx.show(head + tr._("May a resident move a vote to another project while voting is open?"),
-                 [[Button(tr._("No, a vote is final (usual)"), "ba:w:c:0")],
-                  [Button(tr._("Yes, a vote may be moved"), "ba:w:c:1")], *nav])
+                 [[Button(tr._("No, a vote is final (usual)"), W_CHANGE.pack("0"))],
+                  [Button(tr._("Yes, a vote may be moved"), W_CHANGE.pack("1"))], *nav])
     elif step == THRESHOLD:
         ctx.show(head + tr._("The threshold: a project that fewer residents voted for may not be implemented. "
                              "The law sets at least 10; a territory may set more (Aktobe and Kokshetau use 50). "
                              "Press 10 or type a bigger number."),
-                 [[Button(tr._("10 (the minimum)"), "ba:w:th:10")], *nav])
+                 [[Button(tr._("10 (the minimum)"), W_THRESHOLD.pack(10))], *nav])
     elif step == TIE:
         lines = [tr._("When projects have the same number of votes and not all fit the budget, which one wins? "
                       "The rule is published before voting opens.")]
         lines += [f"• {tie_rule_text(tr, rule)}" for rule in TIE_RULES]
         ctx.show(head + "\n".join(lines),
-                 [[Button(tr._(TIE_RULES[rule][0]), f"ba:w:tie:{rule}")] for rule in TIE_RULES] + nav)
+                 [[Button(tr._(TIE_RULES[rule][0]), W_TIE.pack(rule))] for rule in TIE_RULES] + nav)
 
 
 def _summary_text(ctx: Ctx, place: str) -> str:
@@ -203,7 +202,7 @@ async def _place_label(ctx: Ctx, kato: str | None) -> str:
 
 async def _summary(ctx: Ctx) -> None:
     text = _summary_text(ctx, await _place_label(ctx, ctx.state.data.get(TERRITORY)))  # type: ignore[union-attr]
-    ctx.show(text, [[Button(ctx.tr._("✅ Create the campaign"), "ba:w:ok")], nav_row(ctx)])
+    ctx.show(text, [[Button(ctx.tr._("✅ Create the campaign"), W_CREATE)], nav_row(ctx)])
 
 
 def _missing(data: dict[str, Any], key: str) -> bool:
@@ -270,8 +269,8 @@ async def _wizard(ctx: Ctx) -> None:
             await prompt(ctx)
             return
         d[step] = text
-    elif step == TERRITORY and (text is not None or data.startswith("ba:w:t:")):
-        kato = data[len("ba:w:t:"):] if data else (text if text and text.isdigit() and len(text) == 9 else None)
+    elif step == TERRITORY and (text is not None or W_TERRITORY.matches(data)):
+        kato = W_TERRITORY.value(data) if data else (text if text and text.isdigit() and len(text) == 9 else None)
         if kato is None:
             await _search_territory(ctx, text or "")
             return
@@ -300,17 +299,17 @@ async def _wizard(ctx: Ctx) -> None:
             await prompt(ctx)
             return
         d[BUDGET] = amount
-    elif step == VOTES and (text is not None or data.startswith("ba:w:v:")):
-        n = _number(data[len("ba:w:v:"):] if data else text or "")
+    elif step == VOTES and (text is not None or W_VOTES.matches(data)):
+        n = W_VOTES.value(data) if data else _number(text or "")
         if n is None or not 1 <= n <= MAX_VOTES:
             ctx.show(tr._("Please type a number from 1 to {max}.", max=MAX_VOTES))
             await prompt(ctx)
             return
         d[VOTES] = n
-    elif step == CHANGE and data in ("ba:w:c:0", "ba:w:c:1"):
-        d[CHANGE] = data.endswith("1")
-    elif step == THRESHOLD and (text is not None or data.startswith("ba:w:th:")):
-        n = _number(data[len("ba:w:th:"):] if data else text or "")
+    elif step == CHANGE and W_CHANGE.matches(data):
+        d[CHANGE] = W_CHANGE.value(data) == "1"
+    elif step == THRESHOLD and (text is not None or W_THRESHOLD.matches(data)):
+        n = W_THRESHOLD.value(data) if data else _number(text or "")
         if n is None or n > MAX_THRESHOLD:
             ctx.show(tr._("Please type a whole number from 10 to {max}.", max=tr.number(MAX_THRESHOLD)))
             await prompt(ctx)
@@ -320,9 +319,9 @@ async def _wizard(ctx: Ctx) -> None:
             await prompt(ctx)
             return
         d[THRESHOLD] = n
-    elif step == TIE and data.startswith("ba:w:tie:") and data[len("ba:w:tie:"):] in TIE_RULES:
-        d[TIE] = data[len("ba:w:tie:"):]
-    elif step == SUMMARY and data == "ba:w:ok":
+    elif step == TIE and W_TIE.matches(data):
+        d[TIE] = W_TIE.value(data)
+    elif step == SUMMARY and data == W_CREATE:
         await _create(ctx)
         return
     else:
@@ -346,7 +345,7 @@ async def _search_territory(ctx: Ctx, query: str) -> None:
         await prompt(ctx)
         return
     rows = [[Button(clip(" › ".join(t.name(ctx.lang) for t in (await ctx.services.territories.path(f.kato))[-2:])),
-                    f"ba:w:t:{f.kato}")] for f in found]
+                    W_TERRITORY.pack(f.kato))] for f in found]
     ctx.show(tr.ngettext("Found {n} place for «{query}». Choose the campaign's territory:",
                          "Found {n} places for «{query}». Choose the campaign's territory:",
                          len(found), query=esc(query, limit)), rows + [nav_row(ctx)])
@@ -396,24 +395,17 @@ async def show_list(ctx: Ctx, page: int) -> None:
         return
     pages = max(1, -(-len(waiting) // PAGE))
     page = min(max(page, 0), pages - 1)
-    rows = [[Button(f"{clip(p.title, 48)} · {tr.tenge(p.cost_tenge)}", f"ba:o:{p.id}")]
+    rows = [[Button(f"{clip(p.title, 48)} · {tr.tenge(p.cost_tenge)}", REVIEW.pack("o", p.id))]
             for p in waiting[page * PAGE:(page + 1) * PAGE]]
     if pages > 1:
-        rows.append(paging_row("ba:pl:", page, page < pages - 1, pages))
+        rows.append(paging_row(REVIEW, page, page < pages - 1, pages, "pl"))
     ctx.show(tr.ngettext("<b>{n} proposal is waiting for review.</b> Open it to decide:",
                          "<b>{n} proposals are waiting for review.</b> Open one to decide:", len(waiting)), rows)
 
 
-def _parse(data: str) -> tuple[str, int] | None:
-    parts = data.split(":")
-    if len(parts) != 3 or not parts[2].isdigit() or len(parts[2]) > 9:
-        return None
-    return parts[1], int(parts[2])
-
-
 async def _review_button(ctx: Ctx) -> None:
-    parsed = _parse(ctx.event.data)
-    if parsed is None or parsed[0] not in ("pl", "o", "acc", "rej", "ret"):
+    parsed = REVIEW.unpack(ctx.event.data)
+    if parsed is None:
         ctx.show(ctx.tr._("That button is from an earlier step. Send /campaign to create a campaign or "
                           "/proposals to see the proposals."))
         return
@@ -431,7 +423,7 @@ async def _review_button(ctx: Ctx) -> None:
         place = await ctx.services.territories.get(p.territory_kato or c.territory_kato)
         decided = None if p.status in REVIEWABLE else status_name(ctx, p.status)
         text, rows = proposal_card(ctx.tr, p, c, place, decided)
-        ctx.show(text, rows + [[Button(ctx.tr._("« All proposals"), "ba:pl:0")]], photo=p.photo_file_id)
+        ctx.show(text, rows + [[Button(ctx.tr._("« All proposals"), REVIEW.pack("pl", 0))]], photo=p.photo_file_id)
         return
     if p.status not in REVIEWABLE:
         ctx.show(ctx.tr._("«{title}» has already been decided: {status}.", title=esc(p.title, 200),
@@ -514,8 +506,20 @@ async def _decide(ctx: Ctx, project_id: int, decision: Decision, reason: str | N
         ctx.effects.append((REVIEWED_EFFECT, p.id))
         text += " " + tr._("The author will be told.")
     rest = len(await ctx.services.budget.awaiting_review())
-    rows = [[Button(tr.ngettext("📥 {n} more waiting", "📥 {n} more waiting", rest), "ba:pl:0")]] if rest else []
+    more = tr.ngettext("📥 {n} more waiting", "📥 {n} more waiting", rest)
+    rows = [[Button(more, REVIEW.pack("pl", 0))]] if rest else []
     ctx.show(text, rows)
     if ctx.state is not None and ctx.state.flow == NAME:
         await prompt(ctx)
 
+
+FLOW = FlowSpec(
+    # no ``prompt``: a step put aside by a meeting button is not resumed (the review reason cannot be asked again)
+    name=NAME, handle=handle, buttons=(PREFIX,), drafts=frozenset({ALL_STEPS}), staff=True,
+    # review buttons on the notice of a new proposal: taken when no conversation is open (an admin need not be
+    # registered as a resident); the sender's role is checked by handle
+    anywhere=(Anywhere(PREFIX, handle, Reach.IDLE, registered=False),),
+    commands=(Command("campaign", command, N_("New People's Budget campaign"), (Role.ADMIN,), (Role.ADMIN,), 120,
+                      registered=False),
+              Command("proposals", command, N_("Project proposals to review"), (Role.ADMIN,), (Role.ADMIN,), 121,
+                      registered=False)))

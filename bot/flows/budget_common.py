@@ -1,10 +1,11 @@
-"""What the People's Budget screens share: names of phases, rules and statuses, parsing of "bd:" buttons,
+"""What the People's Budget screens share: names of phases, rules and statuses, the "bd:" button kinds,
 the checks every screen makes (the campaign exists and is the resident's), and the refusals in plain words."""
 
 from __future__ import annotations
 
 from bot.flows import phone
 from bot.flows.base import Button, Ctx, esc
+from bot.flows.buttons import Int, Kind
 from bot.i18n import N_
 from bot.services.budget import Phase, ProjectStatus, TieRule
 from storage.models import BudgetCampaign
@@ -16,8 +17,15 @@ PREFIX = "bd:"
 MENU, RECEIPT, PHONE = "menu", "receipt", "phone"
 TITLE, DESCRIPTION, COST, PLACE, PHOTO, PREVIEW = "p_title", "p_desc", "p_cost", "p_place", "p_photo", "p_preview"
 DRAFT_STEPS = (TITLE, DESCRIPTION, COST, PLACE, PHOTO, PREVIEW)
-LIST = "bd:l"
-RECEIPT_ASK = "bd:rc"
+LIST = Kind("bd:l").pack()
+RECEIPT_ASK = Kind("bd:rc").pack()
+# the buttons carry the ids they act on, so they work from any screen and from notices
+CAMPAIGN, RESULTS, PROPOSE, MY_PROPOSALS, EDIT = (Kind("bd:c", Int()), Kind("bd:res", Int()), Kind("bd:p", Int()),
+                                                  Kind("bd:mp", Int()), Kind("bd:e", Int()))
+BALLOT = Kind("bd:b", Int(), Int())  # campaign, index of the project shown
+VOTE_ASK, VOTE_YES, MY_VOTES = Kind("bd:v", Int()), Kind("bd:y", Int()), Kind("bd:mv", Int())
+VOTE_MOVE = Kind("bd:yc", Int(), Int())  # from project, to project
+CHANGE_VOTE = Kind("bd:cv", Int(), Int())  # campaign, project whose vote moves
 
 PHASES = {
     Phase.DRAFT: N_("coming soon"),
@@ -43,16 +51,6 @@ STATUSES = {
 }
 
 
-def ids(data: str, prefix: str, count: int = 1) -> list[int] | None:
-    """The ``count`` numbers after ``prefix`` in button data (``bd:yc:5:7``), or None when forged."""
-    if not data.startswith(prefix):
-        return None
-    parts = data[len(prefix):].split(":")
-    if len(parts) != count or not all(p.isdigit() and len(p) <= 9 for p in parts):
-        return None
-    return [int(p) for p in parts]
-
-
 def phase(ctx: Ctx, c: BudgetCampaign) -> Phase:
     return ctx.services.budget.phase(c, ctx.services.budget.now())
 
@@ -73,7 +71,7 @@ def title_of(ctx: Ctx, c: BudgetCampaign) -> str:
 
 
 def campaign_button(ctx: Ctx, campaign_id: int) -> Button:
-    return Button(ctx.tr._("« Back to the campaign"), f"bd:c:{campaign_id}")
+    return Button(ctx.tr._("« Back to the campaign"), CAMPAIGN.pack(campaign_id))
 
 
 def list_button(ctx: Ctx) -> Button:

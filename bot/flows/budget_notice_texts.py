@@ -7,9 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from bot.flows.base import Button, esc
+from bot.flows.budget_common import CAMPAIGN, RESULTS
+from bot.flows.buttons import Choice, Int, Kind
 from bot.i18n import N_, I18n, Translator
 from storage.models import BudgetCampaign, BudgetProject, Territory
 
+# the admin's review buttons, also on the notice of a new proposal: "ba:<action>:<number>"; "pl" a page of the
+# list, "o" one proposal, "acc|rej|ret" a decision (bot/flows/budget_admin.py)
+REVIEW = Kind("ba", Choice(("pl", "o", "acc", "rej", "ret")), Int())
 MAX_WINNERS_LISTED = 10
 CAPTION_LIMIT = 1024
 TIE_RULES = {
@@ -72,8 +77,9 @@ def proposal_card(tr: Translator, p: BudgetProject, c: BudgetCampaign, place: Te
     if status is None:
         lines += ["", tr._("Accept puts it on the ballot. Reject or return asks you for a reason; the author will "
                            "read it.")]
-        rows += [[Button(tr._("✅ Accept"), f"ba:acc:{p.id}"), Button(tr._("⛔ Reject"), f"ba:rej:{p.id}")],
-                 [Button(tr._("↩️ Return for changes"), f"ba:ret:{p.id}")]]
+        rows += [[Button(tr._("✅ Accept"), REVIEW.pack("acc", p.id)),
+                  Button(tr._("⛔ Reject"), REVIEW.pack("rej", p.id))],
+                 [Button(tr._("↩️ Return for changes"), REVIEW.pack("ret", p.id))]]
     if p.latitude is not None and p.longitude is not None:
         url = f"https://www.openstreetmap.org/?mlat={p.latitude:.6f}&mlon={p.longitude:.6f}#map=17/" \
               f"{p.latitude:.6f}/{p.longitude:.6f}"
@@ -153,12 +159,12 @@ class BudgetTexts:
 
     def decision(self, lang: str, p: BudgetProject, c: BudgetCampaign) -> dict[str, Any]:
         tr = self.i18n(lang)
-        return payload(decision_text(tr, p, c), [[Button(tr._("🗳 People's Budget"), f"bd:c:{c.id}")]])
+        return payload(decision_text(tr, p, c), [[Button(tr._("🗳 People's Budget"), CAMPAIGN.pack(c.id))]])
 
     def phase(self, lang: str, kind: str, c: BudgetCampaign, place: Territory | None) -> dict[str, Any]:
         text, label = phase_text(self.i18n(lang), kind, c, place)
-        return payload(text, [[Button(label, f"bd:c:{c.id}")]])
+        return payload(text, [[Button(label, CAMPAIGN.pack(c.id))]])
 
     def results(self, lang: str, c: BudgetCampaign) -> dict[str, Any]:
         tr = self.i18n(lang)
-        return payload(results_text(tr, c), [[Button(tr._("📊 Full results"), f"bd:res:{c.id}")]])
+        return payload(results_text(tr, c), [[Button(tr._("📊 Full results"), RESULTS.pack(c.id))]])

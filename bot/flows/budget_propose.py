@@ -10,10 +10,13 @@ from bot.flows.base import Button, Ctx, ReplyButton, esc
 from bot.flows.budget_common import (
     COST,
     DESCRIPTION,
+    EDIT,
     MENU,
+    MY_PROPOSALS,
     PHOTO,
     PLACE,
     PREVIEW,
+    PROPOSE,
     TITLE,
     campaign_button,
     list_button,
@@ -23,6 +26,7 @@ from bot.flows.budget_common import (
     status_name,
     title_of,
 )
+from bot.flows.buttons import Kind
 from bot.flows.common import BACK, nav_row, wrong_input
 from bot.services.budget import (
     BudgetError,
@@ -38,7 +42,7 @@ from storage.models import BudgetCampaign
 TITLE_MIN, TITLE_MAX = 5, 120
 DESCRIPTION_MIN, DESCRIPTION_MAX = 20, 2000
 PREVIOUS = {DESCRIPTION: TITLE, COST: DESCRIPTION, PLACE: COST, PHOTO: PLACE, PREVIEW: PHOTO}
-KEEP, SKIP, SEND = "bd:keep", "bd:skip", "bd:send"
+KEEP, SKIP, SEND = Kind("bd:keep").pack(), Kind("bd:skip").pack(), Kind("bd:send").pack()
 DRAFT_BUTTONS = (KEEP, SKIP, SEND, BACK)
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009'’]+")
 _CURRENCY = re.compile(r"(₸|тг\.?|тенге|теңге|kzt|tenge)$", re.IGNORECASE)
@@ -86,7 +90,7 @@ async def edit(ctx: Ctx, project_id: int) -> None:
     if p.status != ProjectStatus.RETURNED.value or phase(ctx, c) not in (Phase.PROPOSALS, Phase.REVIEW) \
             or now >= c.review_until:
         ctx.show(tr._("This proposal can no longer be changed."), [[Button(tr._("📋 My proposals"),
-                                                                            f"bd:mp:{c.id}")]])
+                                                                            MY_PROPOSALS.pack(c.id))]])
         return
     ctx.state.step = TITLE  # type: ignore[union-attr]
     ctx.state.data = {"campaign": c.id, "edit": p.id, "title": p.title,  # type: ignore[union-attr]
@@ -284,7 +288,7 @@ async def _send(ctx: Ctx) -> None:
     st.step, st.data = MENU, {"campaign": c.id}
     ctx.show(tr._("Thank you! Your proposal «{title}» is sent to the akimat for review. "
                   "You will be told the decision; its status is in «📋 My proposals».", title=esc(p.title, 200)),
-             [[Button(tr._("📋 My proposals"), f"bd:mp:{c.id}"), campaign_button(ctx, c.id)]])
+             [[Button(tr._("📋 My proposals"), MY_PROPOSALS.pack(c.id)), campaign_button(ctx, c.id)]])
 
 
 async def _invalid(ctx: Ctx, field: str) -> None:
@@ -295,9 +299,9 @@ async def _invalid(ctx: Ctx, field: str) -> None:
 
 
 async def _leave(ctx: Ctx, campaign_id: int) -> None:
-    from bot.flows.budget import show_campaign
-
-    await show_campaign(ctx, campaign_id)
+    """Back to the campaign's screen (bot/flows/budget.py shows it for a state on the campaign)."""
+    ctx.state.data = {"campaign": campaign_id}  # type: ignore[union-attr]
+    await ctx.flows.prompt(ctx)
 
 
 async def my_proposals(ctx: Ctx, campaign_id: int) -> None:
@@ -317,9 +321,9 @@ async def my_proposals(ctx: Ctx, campaign_id: int) -> None:
             if p.status_reason and p.status in (ProjectStatus.REJECTED.value, ProjectStatus.RETURNED.value):
                 lines.append(tr._("Reason: {reason}", reason=esc(p.status_reason, 400)))
             if p.status == ProjectStatus.RETURNED.value and editable:
-                rows.append([Button(tr._("✏️ Change: {title}", title=_cut(p.title, 30)), f"bd:e:{p.id}")])
+                rows.append([Button(tr._("✏️ Change: {title}", title=_cut(p.title, 30)), EDIT.pack(p.id))])
     if phase(ctx, c) is Phase.PROPOSALS:
-        rows.append([Button(tr._("💡 Propose a project"), f"bd:p:{c.id}")])
+        rows.append([Button(tr._("💡 Propose a project"), PROPOSE.pack(c.id))])
     rows.append([campaign_button(ctx, c.id)])
     ctx.show("\n".join(lines), rows)
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from bot.flows.base import Button, Ctx, esc
 from bot.flows.budget_common import (
+    BALLOT,
+    CHANGE_VOTE,
+    MY_VOTES,
     RECEIPT_ASK,
+    RESULTS,
+    VOTE_ASK,
+    VOTE_MOVE,
+    VOTE_YES,
     campaign_button,
     explain_not_eligible,
     list_button,
@@ -57,7 +64,7 @@ async def _open_for_voting(ctx: Ctx, c: BudgetCampaign) -> bool:
     if ph is not Phase.VOTING:
         row = [campaign_button(ctx, c.id)]
         if ph is Phase.RESULTS:
-            row.insert(0, Button(ctx.tr._("🏆 Results"), f"bd:res:{c.id}"))
+            row.insert(0, Button(ctx.tr._("🏆 Results"), RESULTS.pack(c.id)))
         ctx.show(voting_closed_text(ctx, c, ph), [row])
         return False
     reason = await ctx.services.budget.eligibility(ctx.resident.id, c.id)
@@ -122,20 +129,20 @@ async def open_ballot(ctx: Ctx, campaign_id: int, index: int = 0) -> None:
     if move_from is not None:
         lines.append(tr._("Choose the project to move your vote to."))
     rows: list[list[Button]] = []
-    paging = paging_row(f"bd:b:{c.id}:", index, index < page.total - 1)
+    paging = paging_row(BALLOT, index, index < page.total - 1, None, c.id)
     if paging:
         rows.append(paging)
     if p.id not in mine:
         if move_from is not None:
-            rows.append([Button(tr._("🔄 Move my vote here"), f"bd:v:{p.id}")])
+            rows.append([Button(tr._("🔄 Move my vote here"), VOTE_ASK.pack(p.id))])
         elif left > 0:
-            rows.append([Button(tr._("✅ Vote for this"), f"bd:v:{p.id}")])
+            rows.append([Button(tr._("✅ Vote for this"), VOTE_ASK.pack(p.id))])
         elif c.vote_change_allowed:
-            rows.append([Button(tr._("🔄 Move a vote here"), f"bd:v:{p.id}")])
+            rows.append([Button(tr._("🔄 Move a vote here"), VOTE_ASK.pack(p.id))])
     if p.latitude is not None and p.longitude is not None:
         rows.append([Button(tr._("📍 On the map"), url=f"https://www.openstreetmap.org/?mlat={p.latitude:.6f}"
                                                       f"&mlon={p.longitude:.6f}#map=17/{p.latitude:.6f}/{p.longitude:.6f}")])
-    rows.append([Button(tr._("🧾 My votes"), f"bd:mv:{c.id}"), campaign_button(ctx, c.id)])
+    rows.append([Button(tr._("🧾 My votes"), MY_VOTES.pack(c.id)), campaign_button(ctx, c.id)])
     ctx.show("\n".join(lines), rows, photo=p.photo_file_id or None)
 
 
@@ -149,7 +156,7 @@ async def ask(ctx: Ctx, project_id: int) -> None:
     if not await _open_for_voting(ctx, c):
         return
     mine = await budget.my_votes(ctx.resident.id, c.id)
-    back = Button(tr._("« Back"), f"bd:b:{c.id}:{_index(ctx, c.id)}")
+    back = Button(tr._("« Back"), BALLOT.pack(c.id, _index(ctx, c.id)))
     if any(v.project_id == p.id for v in mine):
         ctx.show(tr._("You have already voted for this project."), [[back]])
         return
@@ -163,7 +170,8 @@ async def ask(ctx: Ctx, project_id: int) -> None:
                      [[back]])
             return
         if len(mine) > 1:
-            rows = [[Button("🔄 " + await _title(ctx, v.project_id, 40, label=True), f"bd:yc:{v.project_id}:{p.id}")]
+            rows = [[Button("🔄 " + await _title(ctx, v.project_id, 40, label=True),
+                            VOTE_MOVE.pack(v.project_id, p.id))]
                     for v in mine]
             ctx.show(tr._("You have used all your votes. Which of them should move to «{title}»?", title=title),
                      rows + [[back]])
@@ -174,12 +182,12 @@ async def ask(ctx: Ctx, project_id: int) -> None:
         ctx.show(tr._("Move your vote from «{old}» to <b>{title}</b> ({cost})?\n\n"
                       "You may change it again until {date}.", old=await _title(ctx, move_from), title=title,
                       cost=tr.tenge(p.cost_tenge), date=until),
-                 [[Button(tr._("✅ Yes, move my vote"), f"bd:yc:{move_from}:{p.id}")], [back]])
+                 [[Button(tr._("✅ Yes, move my vote"), VOTE_MOVE.pack(move_from, p.id))], [back]])
         return
     rule = (tr._("You may change your vote until {date}.", date=until) if c.vote_change_allowed
             else tr._("⚠️ Your vote cannot be changed after this."))
     ctx.show(tr._("You are voting for <b>{title}</b> ({cost}).", title=title, cost=tr.tenge(p.cost_tenge))
-             + "\n\n" + rule, [[Button(tr._("✅ Yes, I vote for it"), f"bd:y:{p.id}")], [back]])
+             + "\n\n" + rule, [[Button(tr._("✅ Yes, I vote for it"), VOTE_YES.pack(p.id))], [back]])
 
 
 async def _title(ctx: Ctx, project_id: int, limit: int = 200, *, label: bool = False) -> str:
@@ -192,7 +200,7 @@ async def _title(ctx: Ctx, project_id: int, limit: int = 200, *, label: bool = F
 
 
 async def _refused(ctx: Ctx, c: BudgetCampaign, exc: BudgetError) -> None:
-    tr, back = ctx.tr, [[Button(ctx.tr._("« Back"), f"bd:b:{c.id}:{_index(ctx, c.id)}")]]
+    tr, back = ctx.tr, [[Button(ctx.tr._("« Back"), BALLOT.pack(c.id, _index(ctx, c.id)))]]
     if isinstance(exc, VotingClosed):
         ctx.show(voting_closed_text(ctx, c, exc.phase), [[campaign_button(ctx, c.id)]])
     elif isinstance(exc, NotEligible):
@@ -247,7 +255,8 @@ async def _receipt(ctx: Ctx, c: BudgetCampaign, p: BudgetProject, receipt: Recei
     if (line := _votes_left_line(ctx, c, await ctx.services.budget.votes_left(ctx.resident.id, c.id))):
         lines += ["", line]
     ctx.show("\n".join(lines), [
-        [Button(tr._("🗳 Ballot"), f"bd:b:{c.id}:{_index(ctx, c.id)}"), Button(tr._("🧾 My votes"), f"bd:mv:{c.id}")],
+        [Button(tr._("🗳 Ballot"), BALLOT.pack(c.id, _index(ctx, c.id))),
+         Button(tr._("🧾 My votes"), MY_VOTES.pack(c.id))],
         [Button(tr._("🔎 Check a receipt"), RECEIPT_ASK), campaign_button(ctx, c.id)]])
 
 
@@ -269,7 +278,7 @@ async def my_votes(ctx: Ctx, campaign_id: int) -> None:
             lines.append(f"• {title}: <code>{format_receipt(v.code)}</code> ({tr.datetime(v.at)})")
             if voting and c.vote_change_allowed:
                 rows.append([Button(tr._("🔄 Change: {title}", title=await _title(ctx, v.project_id, 30, label=True)),
-                                    f"bd:cv:{c.id}:{v.project_id}")])
+                                    CHANGE_VOTE.pack(c.id, v.project_id))])
         if voting:
             lines.append("")
             lines.append(tr._("You may change your vote until {date}.", date=tr.datetime(c.voting_until))
@@ -277,7 +286,7 @@ async def my_votes(ctx: Ctx, campaign_id: int) -> None:
     if voting and (line := _votes_left_line(ctx, c, await budget.votes_left(ctx.resident.id, c.id))):
         lines.append(line)
     if voting:
-        rows.append([Button(tr._("🗳 Ballot"), f"bd:b:{c.id}:{_index(ctx, c.id)}")])
+        rows.append([Button(tr._("🗳 Ballot"), BALLOT.pack(c.id, _index(ctx, c.id)))])
     rows.append([Button(tr._("🔎 Check a receipt"), RECEIPT_ASK), campaign_button(ctx, c.id)])
     ctx.show("\n".join(lines), rows)
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from bot.flows.base import Button, Ctx
+from bot.flows.buttons import Choice, Kind
 from bot.i18n import Translator
 from bot.services.quarters import PERIOD
 
 BACK = "back"
 CANCEL = "cancel"
+LANGUAGE = Kind("lang", Choice(("kk", "ru")))  # "lang:kk": registration and settings
 
 
 def nav_row(ctx: Ctx, back: bool = True, cancel: bool = True) -> list[Button]:
@@ -58,21 +60,15 @@ def question_text(ctx: Ctx, limit: int) -> str | None:
     return text
 
 
-def id_after(data: str, head: str) -> int | None:
-    """The number in button data ``<head><digits>``, or ``None`` when the data are not that (a forged button)."""
-    rest = data[len(head):] if data.startswith(head) else ""
-    return int(rest) if rest.isdigit() and len(rest) < 10 else None
-
-
-def paging_row(head: str, page: int, more: bool, pages: int | None = None) -> list[Button]:
-    """◀ and ▶ buttons whose data are ``<head><page>``; with ``pages`` also "page/pages" between them."""
+def paging_row(kind: Kind, page: int, more: bool, pages: int | None = None, *before: object) -> list[Button]:
+    """◀ and ▶ buttons whose data are ``kind.pack(*before, page)``; with ``pages`` also "page/pages" between them."""
     row = []
     if page > 0:
-        row.append(Button("◀", f"{head}{page - 1}"))
+        row.append(Button("◀", kind.pack(*before, page - 1)))
     if pages is not None:
-        row.append(Button(f"{page + 1}/{pages}", f"{head}{page}"))
+        row.append(Button(f"{page + 1}/{pages}", kind.pack(*before, page)))
     if more:
-        row.append(Button("▶", f"{head}{page + 1}"))
+        row.append(Button("▶", kind.pack(*before, page + 1)))
     return row
 
 

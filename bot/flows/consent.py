@@ -12,6 +12,7 @@ from __future__ import annotations
 from bot.flows import menu, registration
 from bot.flows.base import Ctx
 from bot.flows.common import wrong_input
+from bot.flows.registry import ALL_STEPS, FlowSpec
 from storage.state import State
 
 NAME = "consent"
@@ -57,12 +58,7 @@ async def handle(ctx: Ctx) -> None:
         ctx.show(tr._("Thank you, your consent is recorded."))
         resume = st.data.get("resume")
         ctx.state = State(resume["flow"], resume["step"], resume.get("data") or {}) if resume else None
-        from bot.flows import engine  # the flows registry; imported late (engine imports this module)
-
-        flow = engine.FLOWS.get(resume["flow"]) if resume else None
-        if flow is not None and hasattr(flow, "prompt"):
-            await flow.prompt(ctx)
-        else:
+        if ctx.state is None or not await ctx.flows.prompt(ctx):
             ctx.state = None
             await menu.show(ctx)
     elif ev.kind == "button" and ev.data == NO:
@@ -75,3 +71,7 @@ async def handle(ctx: Ctx) -> None:
     else:
         wrong_input(ctx)
         await prompt(ctx)
+
+
+# its buttons are the registration's ("consent:yes|no"); a step that waits for the answer is not trampled
+FLOW = FlowSpec(name=NAME, handle=handle, prompt=prompt, drafts=frozenset({ALL_STEPS}))

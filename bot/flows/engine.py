@@ -1,4 +1,5 @@
-"""The one way in for every channel: an event goes through commands, then the chat's current flow."""
+"""The one way in for every channel: an event goes through commands, then the buttons the flows take from anywhere,
+then the chat's current flow. All three are built from the flow registry (bot/flows/registry.py)."""
 
 from __future__ import annotations
 
@@ -6,36 +7,15 @@ import copy
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from types import ModuleType
 
 from bot.config import Settings
-from bot.flows import (
-    appeal,
-    broadcast,
-    budget,
-    budget_admin,
-    consent,
-    deeplinks,
-    meeting_admin,
-    meetings,
-    menu,
-    my_appeals,
-    registration,
-    report_admin,
-    reports,
-    settings,
-    staff,
-)
+from bot.flows import deeplinks, menu, registration, staff_pick
 from bot.flows.base import Ctx, Event, Screen, Services
 from bot.flows.common import CANCEL
+from bot.flows.registered import REGISTRY
+from bot.flows.registry import Registry
 from bot.i18n import I18n, pick_language
-from storage.state import State, StateStore
-
-FLOWS: dict[str, ModuleType] = {registration.NAME: registration, settings.NAME: settings, appeal.NAME: appeal,
-                                my_appeals.NAME: my_appeals, budget.NAME: budget, broadcast.NAME: broadcast,
-                                reports.NAME: reports, meetings.NAME: meetings, report_admin.NAME: report_admin,
-                                meeting_admin.NAME: meeting_admin, consent.NAME: consent}
-
+from storage.state import StateStore
 
 EffectSink = Callable[[str, int], Awaitable[None]]
 log = logging.getLogger("qatysu.flows")
@@ -43,9 +23,9 @@ log = logging.getLogger("qatysu.flows")
 
 class Conversations:
     def __init__(self, services: Services, settings: Settings, i18n: I18n, store: StateStore,
-                 effects: EffectSink | None = None) -> None:
+                 effects: EffectSink | None = None, flows: Registry = REGISTRY) -> None:
         self.services, self.settings, self.i18n, self.store = services, settings, i18n, store
-        self.effects = effects
+        self.effects, self.flows = effects, flows
 
     async def handle(self, event: Event, deliver: Callable[[list[Screen]], Awaitable[None]] | None = None
                      ) -> list[Screen]:
@@ -58,7 +38,7 @@ class Conversations:
         saved_lang = resident.language if resident else (state.data.get("lang") if state else None)
         lang = pick_language(saved_lang, event.language_code, self.settings.locale.default)
         ctx = Ctx(event=event, i18n=self.i18n, tr=self.i18n(lang), services=self.services,
-                  settings=self.settings, resident=resident, state=state)
+                  settings=self.settings, resident=resident, state=state, flows=self.flows)
         before = None if state is None else replace(state, data=copy.deepcopy(state.data))
         await self._route(ctx)
         # the state is written before any reply is sent: a crash after this loses no step
@@ -90,30 +70,15 @@ class Conversations:
         return [Screen(self.i18n(lang)._("I don't read edited messages. Please send the text again."))]
 
     async def _route(self, ctx: Ctx) -> None:
-        ev = ctx.event
+        ev, st = ctx.event, ctx.state
         if ev.kind == "command":
             await self._command(ctx)
         elif ev.kind == "button" and ev.data == CANCEL:
             await self._cancel(ctx)
-        elif ev.kind == "button" and ev.data.startswith(broadcast.STOP):  # on a progress message, from anywhere
-            await broadcast.stop_pressed(ctx)
-        elif ev.kind == "button" and ev.data.startswith(meetings.PREFIX) and _registered(ctx):
-            # buttons on meeting notices and reminders work from anywhere (a draft is put aside and resumed)
-            await meetings.from_anywhere(ctx, FLOWS)
-        elif (ev.kind == "button" and ev.data.startswith("ma:") and _registered(ctx)
-              and (ctx.state is None or ctx.state.flow in (my_appeals.NAME, settings.NAME))):
-            # buttons on notices about one's appeal work from anywhere but the middle of a draft
-            ctx.state = State(my_appeals.NAME, my_appeals.LIST, {"page": 0})
-            await my_appeals.handle(ctx)
-        elif (ev.kind == "button" and ev.data.startswith(budget.PREFIX) and _registered(ctx)
-              and (ctx.state is None or ctx.state.flow in (my_appeals.NAME, settings.NAME))):
-            # People's Budget buttons (also on notices: "bd:c:", "bd:res:") work from anywhere but a draft
-            ctx.state = State(budget.NAME, budget.MENU, {})
-            await budget.handle(ctx)
-        elif budget_admin.owns(ctx):  # the admin's campaign wizard and review buttons (staff, maybe unregistered)
-            await budget_admin.handle(ctx)
-        elif ctx.state is not None and ctx.state.flow in FLOWS:
-            await FLOWS[ctx.state.flow].handle(ctx)
+        elif ev.kind == "button" and (press := self.flows.anywhere(ev.data, st, _registered(ctx))) is not None:
+            await press.press(ctx)  # a button from a notice, a reminder or a progress message
+        elif st is not None and (spec := self.flows.get(st.flow)) is not None and spec.handle is not None:
+            await spec.handle(ctx)
         elif not _registered(ctx):
             await registration.enter(ctx)
         elif ev.kind == "button" and ev.data.startswith(menu.PREFIX):
@@ -127,12 +92,13 @@ class Conversations:
 
     async def _command(self, ctx: Ctx) -> None:
         ev, cmd = ctx.event, ctx.event.command
-        if cmd in staff.COMMANDS:
-            await staff.handle(ctx)
+        declared = self.flows.command(cmd)
+        # staff commands work whether or not the sender is registered as a resident
+        if declared is not None and declared.run is not None and not declared.registered:
+            if await staff_pick.command_allowed(ctx, declared.roles):
+                await declared.run(ctx)
             if ctx.state is not None and ctx.state.flow == registration.NAME:
                 await registration.prompt(ctx)
-        elif cmd == broadcast.COMMAND:  # secretaries and admins, registered as residents or not
-            await broadcast.enter(ctx)
         elif cmd == "start":
             if _registered(ctx):
                 ctx.state = None
@@ -147,13 +113,9 @@ class Conversations:
             else:
                 ctx.show(ctx.tr._("Please finish registration first."))
             await (registration.prompt(ctx) if ctx.state else registration.enter(ctx))
-        elif cmd == "menu":
-            ctx.state = None
-            await menu.show(ctx)
-        elif cmd == "settings":
-            await settings.enter(ctx)
-        elif cmd == "help":
-            ctx.show(menu.help_text(ctx))
+        elif declared is not None and declared.run is not None:
+            if await staff_pick.command_allowed(ctx, declared.roles):
+                await declared.run(ctx)
         else:
             ctx.show(ctx.tr._("I don't know this command. Here is the main menu."))
             ctx.state = None
@@ -161,8 +123,8 @@ class Conversations:
 
     async def _cancel(self, ctx: Ctx) -> None:
         had = ctx.state is not None
-        staff_step = had and ctx.state.flow in (budget_admin.NAME, broadcast.NAME, report_admin.NAME,
-                                                meeting_admin.NAME)  # type: ignore[union-attr]
+        spec = self.flows.get(ctx.state.flow) if ctx.state is not None else None
+        staff_step = spec is not None and spec.staff
         ctx.state = None
         if staff_step and not _registered(ctx):
             ctx.show(ctx.tr._("Cancelled."))

@@ -13,8 +13,10 @@ from datetime import UTC, date, datetime, time
 
 from bot.flows import staff_pick, territory
 from bot.flows.base import Button, Ctx, clip, esc
-from bot.flows.common import BACK, CANCEL, id_after, nav_row, wrong_input
+from bot.flows.buttons import Choice, Int, Kind
+from bot.flows.common import BACK, CANCEL, nav_row, wrong_input
 from bot.flows.meeting_texts import KINDS, kind_name, notice
+from bot.flows.registry import ALL_STEPS, Command, FlowSpec
 from bot.i18n import N_
 from bot.services.meetings import AGENDA_MAX, PLACE_MAX, MeetingError, MeetingNotFound, valid_url
 from bot.services.roles import Role
@@ -23,7 +25,10 @@ from storage.state import State
 
 NAME = "meeting_admin"
 PREFIX = "ms:"
-COMMANDS = ("meeting",)
+OPEN, CANCEL_MEETING, CANCEL_YES = Kind("ms:o", Int()), Kind("ms:c", Int()), Kind("ms:cy", Int())
+KIND_BUTTON = Kind("ms:k", Choice(tuple(KINDS)))
+NEW, NO_PLACE, NO_URL, CREATE = (Kind("ms:new").pack(), Kind("ms:noplace").pack(), Kind("ms:nourl").pack(),
+                                 Kind("ms:ok").pack())
 ROLES = (Role.SECRETARY,)  # and admins, who hold every role
 HOME, VIEW, CONFIRM_CANCEL = "home", "view", "confirm_cancel"
 KIND, TERRITORY, DAY, CLOCK, PLACE, ONLINE, AGENDA_KK, AGENDA_RU, PREVIEW = (
@@ -91,8 +96,8 @@ async def prompt(ctx: Ctx) -> None:
         for m in meetings:
             place = await ctx.services.territories.get(m.territory_kato)
             label = f"{tr.datetime(m.starts_at)} · {kind_name(tr, m.kind)} · {place.name(ctx.lang) if place else ''}"
-            rows.append([Button(clip(label), f"{PREFIX}o:{m.id}")])
-        rows.append([Button(tr._("➕ New meeting"), f"{PREFIX}new")])
+            rows.append([Button(clip(label), OPEN.pack(m.id))])
+        rows.append([Button(tr._("➕ New meeting"), NEW)])
         rows.append([Button(tr._("✖ Close"), CANCEL)])
         ctx.show(tr._("Upcoming meetings. Choose one to see the answers or to cancel it, or create a new one:")
                  if meetings else tr._("No meetings are planned. Create one:"), rows)
@@ -103,11 +108,11 @@ async def prompt(ctx: Ctx) -> None:
         ctx.show(tr.ngettext("Cancel this meeting? {n} resident who said they would come will be told.",
                              "Cancel this meeting? {n} residents who said they would come will be told.",
                              counts.coming),
-                 [[Button(tr._("Yes, cancel the meeting"), f"{PREFIX}cy:{d['meeting']}"),
+                 [[Button(tr._("Yes, cancel the meeting"), CANCEL_YES.pack(int(d["meeting"]))),
                    Button(tr._("No, keep it"), BACK)]])
     elif st.step == KIND:
         ctx.show(tr._("What kind of meeting is it?"),
-                 [[Button(kind_name(tr, k), f"{PREFIX}k:{k}")] for k in KINDS] + [nav_row(ctx)])
+                 [[Button(kind_name(tr, k), KIND_BUTTON.pack(k))] for k in KINDS] + [nav_row(ctx)])
     elif st.step == TERRITORY:
         st.data["ask"] = ASK_PLACE
         await staff_pick.limit_picker(ctx, Role.SECRETARY)
@@ -119,11 +124,11 @@ async def prompt(ctx: Ctx) -> None:
         ctx.show(tr._("At what time (local time)? Type it as HH:MM, e.g. 10:00."), [nav_row(ctx)])
     elif st.step == PLACE:
         ctx.show(tr._("Where? Type the address and the room, e.g. «Akimat, assembly hall». If the meeting is only "
-                      "online, press the button."), [[Button(tr._("🌐 Online only"), f"{PREFIX}noplace")],
+                      "online, press the button."), [[Button(tr._("🌐 Online only"), NO_PLACE)],
                                                       nav_row(ctx)])
     elif st.step == ONLINE:
         ctx.show(tr._("Send the link to the online broadcast or call (http:// or https://), or press «No online "
-                      "link»."), [[Button(tr._("No online link"), f"{PREFIX}nourl")], nav_row(ctx)])
+                      "link»."), [[Button(tr._("No online link"), NO_URL)], nav_row(ctx)])
     elif st.step == AGENDA_KK:
         ctx.show(tr.ngettext("Type the agenda in Kazakh (up to {max} character).",
                              "Type the agenda in Kazakh (up to {max} characters).", AGENDA_MAX, max=AGENDA_MAX),
@@ -139,7 +144,7 @@ async def prompt(ctx: Ctx) -> None:
         for lang in ("kk", "ru"):
             t = ctx.i18n(lang)
             parts.append(notice(t, draft, place.name(lang) if place else d["territory"], agenda_limit=1200))
-        ctx.show("\n\n".join(parts), [[Button(tr._("✅ Create and announce"), f"{PREFIX}ok")], nav_row(ctx)])
+        ctx.show("\n\n".join(parts), [[Button(tr._("✅ Create and announce"), CREATE)], nav_row(ctx)])
 
 
 async def _view(ctx: Ctx) -> None:
@@ -159,7 +164,7 @@ async def _view(ctx: Ctx) -> None:
              tr._("Link for posters: /start meeting_{id}", id=m.id)]
     rows = []
     if m.cancelled_at is None and m.starts_at > svc.clock():
-        rows.append([Button(tr._("✖ Cancel the meeting"), f"{PREFIX}c:{m.id}")])
+        rows.append([Button(tr._("✖ Cancel the meeting"), CANCEL_MEETING.pack(m.id))])
     rows.append([Button(tr._("« Back"), BACK)])
     ctx.show("\n".join(lines), rows)
 
@@ -170,10 +175,6 @@ async def _mine(ctx: Ctx, kato: str) -> bool:
         return True
     ctx.show(ctx.tr._("You can plan and cancel meetings only in your territory."))
     return False
-
-
-def _id(data: str, head: str) -> int | None:
-    return id_after(data, PREFIX + head)
 
 
 async def handle(ctx: Ctx) -> None:
@@ -210,13 +211,14 @@ async def handle(ctx: Ctx) -> None:
 
 async def _home(ctx: Ctx) -> None:
     st, ev = ctx.state, ctx.event
-    if ev.kind == "button" and ev.data == f"{PREFIX}new":
+    data = ev.data if ev.kind == "button" else ""
+    if data == NEW:
         st.step, st.data = KIND, {}
-    elif ev.kind == "button" and _id(ev.data, "o:") is not None:
-        st.step, st.data = VIEW, {"meeting": _id(ev.data, "o:")}
-    elif ev.kind == "button" and _id(ev.data, "c:") is not None and st.step == VIEW \
-            and _id(ev.data, "c:") == st.data.get("meeting"):
-        m = await ctx.services.meetings.get(_id(ev.data, "c:"))  # type: ignore[arg-type]
+    elif (meeting_id := OPEN.value(data)) is not None:
+        st.step, st.data = VIEW, {"meeting": meeting_id}
+    elif (meeting_id := CANCEL_MEETING.value(data)) is not None and st.step == VIEW \
+            and meeting_id == st.data.get("meeting"):
+        m = await ctx.services.meetings.get(meeting_id)
         if m is not None and m.cancelled_at is None:
             st.step = CONFIRM_CANCEL
     else:
@@ -226,7 +228,7 @@ async def _home(ctx: Ctx) -> None:
 
 async def _confirm(ctx: Ctx) -> None:
     st, ev, tr = ctx.state, ctx.event, ctx.tr
-    meeting_id = _id(ev.data, "cy:") if ev.kind == "button" else None
+    meeting_id = CANCEL_YES.value(ev.data) if ev.kind == "button" else None
     if meeting_id is None or meeting_id != st.data.get("meeting"):
         wrong_input(ctx)
         await prompt(ctx)
@@ -253,8 +255,8 @@ async def _confirm(ctx: Ctx) -> None:
 
 async def _kind(ctx: Ctx) -> None:
     st, ev = ctx.state, ctx.event
-    kind = ev.data[len(PREFIX) + 2:] if ev.kind == "button" and ev.data.startswith(f"{PREFIX}k:") else None
-    if kind in KINDS:
+    kind = KIND_BUTTON.value(ev.data) if ev.kind == "button" else None
+    if kind is not None:
         st.data["kind"], st.step = kind, TERRITORY
         st.data["node"], st.data["page"] = None, 0
     else:
@@ -321,7 +323,7 @@ def _set_clock(ctx: Ctx, at: time) -> None:
 
 async def _place(ctx: Ctx) -> None:
     st, ev, tr = ctx.state, ctx.event, ctx.tr
-    if ev.kind == "button" and ev.data == f"{PREFIX}noplace":
+    if ev.kind == "button" and ev.data == NO_PLACE:
         st.data["place"], st.step = None, ONLINE
     else:
         text = _typed(ctx)
@@ -336,7 +338,7 @@ async def _place(ctx: Ctx) -> None:
 
 async def _online(ctx: Ctx) -> None:
     st, ev, tr = ctx.state, ctx.event, ctx.tr
-    if ev.kind == "button" and ev.data == f"{PREFIX}nourl":
+    if ev.kind == "button" and ev.data == NO_URL:
         if not st.data.get("place"):
             ctx.show(tr._("A meeting needs a place or an online link. Please send the link, or go back and type "
                           "the place."))
@@ -366,7 +368,7 @@ async def _agenda(ctx: Ctx) -> None:
 
 async def _preview(ctx: Ctx) -> None:
     st, ev, tr = ctx.state, ctx.event, ctx.tr
-    if not (ev.kind == "button" and ev.data == f"{PREFIX}ok"):
+    if not (ev.kind == "button" and ev.data == CREATE):
         wrong_input(ctx)
         await prompt(ctx)
         return
@@ -390,3 +392,8 @@ async def _preview(ctx: Ctx) -> None:
                                      "the notice and reminders. Link for posters: /start meeting_{id}",
                                      kind=kind_name(tr, m.kind), when=tr.datetime(m.starts_at),
                                      place=esc(place.name(ctx.lang)) if place else "—", id=m.id))
+
+
+FLOW = FlowSpec(name=NAME, handle=handle, prompt=prompt, buttons=(PREFIX,), drafts=frozenset({ALL_STEPS}), staff=True,
+                commands=(Command("meeting", command, N_("Meetings: plan or cancel"), ROLES, ROLES, 160,
+                                  registered=False),))

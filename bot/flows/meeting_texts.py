@@ -17,6 +17,7 @@ from icalendar import Calendar
 from icalendar import Event as CalendarEvent
 
 from bot.flows.base import Button, esc
+from bot.flows.buttons import Int, Kind
 from bot.i18n import N_
 
 if TYPE_CHECKING:
@@ -24,6 +25,10 @@ if TYPE_CHECKING:
     from storage.models import Meeting
 
 PREFIX = "mt:"
+# "mt:<action>:<meeting id>": I'll come, I won't, the calendar file, a question; open one; a page of the list
+COME, NOT_COME, CALENDAR, QUESTION = Kind("mt:y", Int()), Kind("mt:n", Int()), Kind("mt:ics", Int()), \
+    Kind("mt:q", Int())
+OPEN, PAGE_TO = Kind("mt:o", Int()), Kind("mt:pg", Int())
 KINDS = {
     "akim_report": N_("Akim's report meeting"),
     "maslikhat_session": N_("Maslikhat session"),
@@ -64,10 +69,10 @@ def notice(tr: Translator, meeting: Meeting, territory_name: str, agenda_limit: 
 def buttons(tr: Translator, meeting_id: int) -> list[list[dict[str, Any]]]:
     """I'll come / I won't / calendar file / ask a question, in the outbox payload shape."""
     return [
-        [{"text": tr._("✅ I'll come"), "data": f"{PREFIX}y:{meeting_id}"},
-         {"text": tr._("🚫 I won't come"), "data": f"{PREFIX}n:{meeting_id}"}],
-        [{"text": tr._("📅 Calendar file"), "data": f"{PREFIX}ics:{meeting_id}"},
-         {"text": tr._("❓ Ask a question"), "data": f"{PREFIX}q:{meeting_id}"}],
+        [{"text": tr._("✅ I'll come"), "data": COME.pack(meeting_id)},
+         {"text": tr._("🚫 I won't come"), "data": NOT_COME.pack(meeting_id)}],
+        [{"text": tr._("📅 Calendar file"), "data": CALENDAR.pack(meeting_id)},
+         {"text": tr._("❓ Ask a question"), "data": QUESTION.pack(meeting_id)}],
     ]
 
 

@@ -2,19 +2,31 @@
 a calendar file, and a question sent in advance.
 
 The "mt:" buttons also sit on notices, reminders and announcements, so they work from anywhere
-(:func:`from_anywhere`, routed by bot/flows/engine.py): an answer or a calendar file is given without leaving
+(:func:`from_anywhere`, declared in FLOW below): an answer or a calendar file is given without leaving
 the step the person is in; opening a meeting or asking a question puts that step aside and comes back to it.
 """
 
 from __future__ import annotations
 
-from types import ModuleType
-
 from bot.flows import menu
 from bot.flows.base import Button, Ctx, esc
-from bot.flows.common import BACK, id_after, paging_row, question_text, wrong_input
-from bot.flows.meeting_texts import PREFIX, as_buttons, buttons, ics, kind_name, notice
-from bot.i18n import Translator
+from bot.flows.common import BACK, paging_row, question_text, wrong_input
+from bot.flows.meeting_texts import (
+    CALENDAR,
+    COME,
+    NOT_COME,
+    OPEN,
+    PAGE_TO,
+    PREFIX,
+    QUESTION,
+    as_buttons,
+    buttons,
+    ics,
+    kind_name,
+    notice,
+)
+from bot.flows.registry import Anywhere, DeepLink, FlowSpec, MenuEntry, Reach
+from bot.i18n import N_, Translator
 from bot.services.meetings import QUESTION_MAX, MeetingClosed, MeetingError, MeetingNotFound, QuestionsNotOpen
 from storage.models import Meeting
 from storage.state import State
@@ -22,6 +34,7 @@ from storage.state import State
 NAME = "meetings"
 LIST, VIEW, ASK = "list", "view", "ask"
 PAGE = 5
+QUICK = {"y": COME, "n": NOT_COME, "ics": CALENDAR}  # answered without leaving the step one is in
 
 
 async def enter(ctx: Ctx, meeting_id: int | None = None) -> None:
@@ -32,12 +45,12 @@ async def enter(ctx: Ctx, meeting_id: int | None = None) -> None:
         await prompt(ctx)
 
 
-def _ref(data: str, action: str) -> int | None:
-    """The meeting id of "mt:<action>:<id>", or None when the data are not that."""
-    return id_after(data, f"{PREFIX}{action}:")
+def _quick_press(data: str) -> tuple[str, int] | None:
+    """("y" | "n" | "ics", meeting id) of an answer or calendar button, else None."""
+    return next(((a, m) for a, kind in QUICK.items() if (m := kind.value(data)) is not None), None)
 
 
-async def from_anywhere(ctx: Ctx, flows: dict[str, ModuleType]) -> None:
+async def from_anywhere(ctx: Ctx) -> None:
     """An "mt:" button pressed by a registered resident, whatever step they are in."""
     st, data = ctx.state, ctx.event.data
     if st is None or st.flow == NAME:
@@ -45,11 +58,11 @@ async def from_anywhere(ctx: Ctx, flows: dict[str, ModuleType]) -> None:
             ctx.state = State(NAME, LIST, {"page": 0})
         await handle(ctx)
         return
-    other = flows.get(st.flow)
-    quick = next((a for a in ("y", "n", "ics") if _ref(data, a) is not None), None)
+    other = ctx.flows.get(st.flow)
+    quick = _quick_press(data)
     if quick is not None:  # answer without leaving the step, then show that step again
-        await _quick(ctx, quick, _ref(data, quick))  # type: ignore[arg-type]
-        if other is not None and hasattr(other, "prompt"):
+        await _quick(ctx, *quick)
+        if other is not None and other.prompt is not None:
             ctx.show(ctx.tr._("Now, back to where you were:"))
             await other.prompt(ctx)
         return
@@ -63,10 +76,8 @@ async def _leave(ctx: Ctx) -> None:
     resume = ctx.state.data.get("resume") if ctx.state else None
     if resume:
         ctx.state = State(resume["flow"], resume["step"], resume.get("data") or {})
-        from bot.flows import engine  # the flows registry; imported late (engine imports this module)
-
-        flow = engine.FLOWS.get(resume["flow"])
-        if flow is not None and hasattr(flow, "prompt"):
+        flow = ctx.flows.get(resume["flow"])
+        if flow is not None and flow.prompt is not None:
             ctx.show(ctx.tr._("Now, back to where you were:"))
             await flow.prompt(ctx)
             return
@@ -86,9 +97,9 @@ async def prompt(ctx: Ctx) -> None:
                           "announced."))
             await _leave(ctx)
             return
-        rows = [[Button(f"{tr.datetime(m.starts_at)} · {kind_name(tr, m.kind)}", f"{PREFIX}o:{m.id}")]
+        rows = [[Button(f"{tr.datetime(m.starts_at)} · {kind_name(tr, m.kind)}", OPEN.pack(m.id))]
                 for m in shown]
-        paging = paging_row(f"{PREFIX}pg:", page, len(items) > (page + 1) * PAGE)
+        paging = paging_row(PAGE_TO, page, len(items) > (page + 1) * PAGE)
         if paging:
             rows.append(paging)
         rows.append([Button(tr._("« Back"), BACK)])
@@ -135,7 +146,7 @@ async def _show(ctx: Ctx, meeting_id: int) -> None:
     if open_:
         rows = as_buttons(_marked(tr, m.id, answer))
     elif m.cancelled_at is None:
-        rows = [[Button(tr._("📅 Calendar file"), f"{PREFIX}ics:{m.id}")]]
+        rows = [[Button(tr._("📅 Calendar file"), CALENDAR.pack(m.id))]]
     else:
         rows = []
     rows.append([Button(tr._("« Back"), BACK)])
@@ -223,23 +234,22 @@ async def handle(ctx: Ctx) -> None:
             await prompt(ctx)
         else:
             await _leave(ctx)
-    elif data.startswith(f"{PREFIX}pg:") and data[len(PREFIX) + 3:].isdigit():
-        st.step, st.data["page"] = LIST, min(int(data[len(PREFIX) + 3:]), 1000)
+    elif (page := PAGE_TO.value(data)) is not None:
+        st.step, st.data["page"] = LIST, min(page, 1000)
         await prompt(ctx)
-    elif _ref(data, "o") is not None:
-        await _open(ctx, _ref(data, "o"))  # type: ignore[arg-type]
-    elif any(_ref(data, a) is not None for a in ("y", "n")):
-        action = "y" if _ref(data, "y") is not None else "n"
-        meeting_id = _ref(data, action)
-        if await _quick(ctx, action, meeting_id, say=False):  # type: ignore[arg-type]
-            await _open(ctx, meeting_id)  # type: ignore[arg-type]
+    elif (meeting_id := OPEN.value(data)) is not None:
+        await _open(ctx, meeting_id)
+    elif (quick := _quick_press(data)) is not None and quick[0] in ("y", "n"):
+        action, meeting_id = quick
+        if await _quick(ctx, action, meeting_id, say=False):
+            await _open(ctx, meeting_id)
             ctx.screens[-1].notice = tr._("Noted")
         else:
             await prompt(ctx)
-    elif _ref(data, "ics") is not None:
-        await _quick(ctx, "ics", _ref(data, "ics"))  # type: ignore[arg-type]
-    elif _ref(data, "q") is not None:
-        await _start_question(ctx, _ref(data, "q"))  # type: ignore[arg-type]
+    elif (meeting_id := CALENDAR.value(data)) is not None:
+        await _quick(ctx, "ics", meeting_id)
+    elif (meeting_id := QUESTION.value(data)) is not None:
+        await _start_question(ctx, meeting_id)
     else:
         wrong_input(ctx)
         await prompt(ctx)
@@ -291,3 +301,11 @@ async def _ask(ctx: Ctx) -> None:
         ctx.show(tr._("Thank you! Your question has been sent:\n\n<i>{text}</i>", text=esc(text, QUESTION_MAX)))
     st.step = VIEW
     await prompt(ctx)
+
+
+# "mt:" buttons sit on notices, reminders and announcements: they work over any step, drafts too (a draft is put
+# aside and resumed); a question being typed is a draft for other flows' buttons
+FLOW = FlowSpec(name=NAME, handle=handle, prompt=prompt, buttons=(PREFIX,),
+                anywhere=(Anywhere(PREFIX, from_anywhere, Reach.ALWAYS),), drafts=frozenset({ASK}),
+                menu=MenuEntry("meetings", N_("📅 Meetings"), 50, enter),
+                deep_links=(DeepLink("meeting", enter),))

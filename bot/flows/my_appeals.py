@@ -5,13 +5,19 @@ from __future__ import annotations
 from bot.flows import menu
 from bot.flows.appeal_labels import category_name, kind_name, status_name
 from bot.flows.base import Button, Ctx, esc
+from bot.flows.buttons import STARS, Int, Kind
 from bot.flows.common import BACK, paging_row, wrong_input
+from bot.flows.registry import Anywhere, DeepLink, FlowSpec, MenuEntry
+from bot.i18n import N_
 from bot.services.appeals import AppealError, AppealNotFound, AppealStatus, Direction
 from storage.state import State
 
 NAME = "my_appeals"
 LIST, VIEW, WRITE = "list", "view", "write"
 PAGE = 5
+# buttons: also on the notices about one's appeal (bot/desk/texts.py), so they work from anywhere but a draft
+PAGE_TO, OPEN, WRITE_TO = Kind("ma:pg", Int()), Kind("ma:o", Int()), Kind("ma:w", Int())
+RESOLVED, NOT_RESOLVED, RATE = Kind("ma:ok", Int()), Kind("ma:no", Int()), Kind("ma:s", Int(), STARS)
 OPEN_STATUSES = {AppealStatus.RECEIVED, AppealStatus.REGISTERED, AppealStatus.IN_PROGRESS, AppealStatus.ANSWERED}
 
 
@@ -34,8 +40,8 @@ async def prompt(ctx: Ctx) -> None:
             await menu.show(ctx, tr._("You have no appeals yet. To write one, press «📝 Write an appeal»."))
             return
         rows = [[Button(f"{a.number} · {category_name(tr, a.category)} · {status_name(tr, a.status)}",
-                        f"ma:o:{a.id}")] for a in items[:PAGE]]
-        paging = paging_row("ma:pg:", page, len(items) > PAGE)
+                        OPEN.pack(a.id))] for a in items[:PAGE]]
+        paging = paging_row(PAGE_TO, page, len(items) > PAGE)
         if paging:
             rows.append(paging)
         rows.append([Button(tr._("« Main menu"), BACK)])
@@ -78,11 +84,12 @@ async def _show_appeal(ctx: Ctx, appeal_id: int) -> None:
         lines += [""] + talk
     rows: list[list[Button]] = []
     if a.status in OPEN_STATUSES:
-        rows.append([Button(tr._("✍️ Add a message"), f"ma:w:{a.id}")])
+        rows.append([Button(tr._("✍️ Add a message"), WRITE_TO.pack(a.id))])
     if a.status == AppealStatus.ANSWERED:
-        rows.append([Button(tr._("👍 Resolved"), f"ma:ok:{a.id}"), Button(tr._("👎 Not resolved"), f"ma:no:{a.id}")])
+        rows.append([Button(tr._("👍 Resolved"), RESOLVED.pack(a.id)),
+                     Button(tr._("👎 Not resolved"), NOT_RESOLVED.pack(a.id))])
     if a.status in (AppealStatus.ANSWERED, AppealStatus.CLOSED) and a.answered_at is not None:
-        rows.append([Button("⭐" * n, f"ma:s:{a.id}:{n}") for n in range(1, 6)])
+        rows.append([Button("⭐" * n, RATE.pack(a.id, str(n))) for n in range(1, 6)])
     rows.append([Button(tr._("« My appeals"), BACK)])
     ctx.show("\n".join(lines), rows)
 
@@ -98,12 +105,6 @@ async def _open(ctx: Ctx, appeal_id: int) -> None:
         return
     st.step, st.data["appeal"], st.data["number"] = VIEW, a.id, a.number
     await prompt(ctx)
-
-
-def _appeal_ref(data: str, prefix: str) -> int | None:
-    rest = data[len(prefix):]
-    head = rest.split(":", 1)[0]
-    return int(head) if head.isdigit() and len(head) < 12 else None
 
 
 async def handle(ctx: Ctx) -> None:
@@ -128,27 +129,27 @@ async def handle(ctx: Ctx) -> None:
             else:
                 ctx.state = None
                 await menu.show(ctx)
-        elif data.startswith("ma:pg:") and data[6:].isdigit():
-            st.data["page"] = min(int(data[6:]), 10_000)
+        elif (page := PAGE_TO.value(data)) is not None:
+            st.data["page"] = min(page, 10_000)
             await prompt(ctx)
-        elif data.startswith("ma:o:") and _appeal_ref(data, "ma:o:") is not None:
-            await _open(ctx, _appeal_ref(data, "ma:o:"))
-        elif data.startswith("ma:w:") and _appeal_ref(data, "ma:w:") is not None:
-            a = await ctx.services.appeals.get_for_resident(_appeal_ref(data, "ma:w:"), ctx.resident.id)
+        elif (appeal_id := OPEN.value(data)) is not None:
+            await _open(ctx, appeal_id)
+        elif (appeal_id := WRITE_TO.value(data)) is not None:
+            a = await ctx.services.appeals.get_for_resident(appeal_id, ctx.resident.id)
             st.step, st.data["appeal"], st.data["number"] = WRITE, a.id, a.number
             await prompt(ctx)
-        elif data.startswith("ma:ok:") and _appeal_ref(data, "ma:ok:") is not None:
-            a = await ctx.services.appeals.get_for_resident(_appeal_ref(data, "ma:ok:"), ctx.resident.id)
+        elif (appeal_id := RESOLVED.value(data)) is not None:
+            a = await ctx.services.appeals.get_for_resident(appeal_id, ctx.resident.id)
             ctx.show(tr._("Glad it was resolved! Please rate the answer with the stars below."))
             await _open(ctx, a.id)
-        elif data.startswith("ma:no:") and _appeal_ref(data, "ma:no:") is not None:
-            change = await ctx.services.appeals.reopen_by_resident(_appeal_ref(data, "ma:no:"), ctx.resident.id)
+        elif (appeal_id := NOT_RESOLVED.value(data)) is not None:
+            change = await ctx.services.appeals.reopen_by_resident(appeal_id, ctx.resident.id)
             ctx.effects.append(("appeal_reopened", change.appeal.id))
             ctx.show(tr._("We have told the akimat that the problem is not resolved. The appeal is open again."))
             await _open(ctx, change.appeal.id)
-        elif data.startswith("ma:s:") and data.count(":") == 3 and data[-1] in "12345":
-            appeal_id = _appeal_ref(data, "ma:s:")
-            await ctx.services.appeals.rate(appeal_id, ctx.resident.id, int(data[-1]))
+        elif (rated := RATE.unpack(data)) is not None:
+            appeal_id, stars = rated
+            await ctx.services.appeals.rate(appeal_id, ctx.resident.id, int(stars))
             ctx.effects.append(("appeal_rated", appeal_id))
             ctx.show(tr._("Thank you for the rating!"))
             await _open(ctx, appeal_id)
@@ -198,3 +199,15 @@ async def _write(ctx: Ctx) -> None:
     st.step = VIEW
     ctx.show(tr._("Sent to the akimat."))
     await prompt(ctx)
+
+
+async def from_anywhere(ctx: Ctx) -> None:
+    """An "ma:" button (on a notice about one's appeal, or on this flow's screens) outside a draft."""
+    ctx.state = State(NAME, LIST, {"page": 0})
+    await handle(ctx)
+
+
+FLOW = FlowSpec(name=NAME, handle=handle, prompt=prompt, buttons=("ma:",),
+                anywhere=(Anywhere("ma:", from_anywhere),),
+                menu=MenuEntry("my_appeals", N_("📂 My appeals"), 20, enter),
+                deep_links=(DeepLink("appeal", enter),))

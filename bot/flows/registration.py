@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from bot.flows import deeplinks, menu, phone, territory
 from bot.flows.base import Button, Ctx
-from bot.flows.common import BACK, nav_row, wrong_input
+from bot.flows.buttons import Choice, Kind
+from bot.flows.common import BACK, LANGUAGE, nav_row, wrong_input
+from bot.flows.registry import ALL_STEPS, FlowSpec
 from bot.i18n import N_
 from storage.state import State
 
 NAME = "registration"
 LANG, CONSENT, TERRITORY, PHONE = "language", "consent", "territory", "phone"
 GREETING = N_("Welcome to Qatysu! Choose a language.")
+CONSENT_ANSWER = Kind("consent", Choice(("yes", "no")))
 
 
 async def enter(ctx: Ctx, payload: str = "") -> None:
@@ -23,7 +26,7 @@ async def prompt(ctx: Ctx) -> None:
     if step == LANG:
         kk, ru = ctx.i18n("kk"), ctx.i18n("ru")
         ctx.show(kk._(GREETING) + "\n" + ru._(GREETING),
-                 [[Button(kk._("Kazakh"), "lang:kk"), Button(ru._("Russian"), "lang:ru")]])
+                 [[Button(kk._("Kazakh"), LANGUAGE.pack("kk")), Button(ru._("Russian"), LANGUAGE.pack("ru"))]])
     elif step == CONSENT:
         ctx.show(ctx.tr._(
             "<b>Consent to the processing of personal data</b>\n\n"
@@ -34,7 +37,8 @@ async def prompt(ctx: Ctx) -> None:
             "code made from your phone number stays with your vote even after you delete your data, so that "
             "nobody can vote twice; the number itself cannot be read from it.\n\n"
             "Text version: {version}. Do you agree?", version=ctx.settings.privacy.consent_version),
-            [[Button(ctx.tr._("✅ I agree"), "consent:yes"), Button(ctx.tr._("I do not agree"), "consent:no")],
+            [[Button(ctx.tr._("✅ I agree"), CONSENT_ANSWER.pack("yes")),
+              Button(ctx.tr._("I do not agree"), CONSENT_ANSWER.pack("no"))],
              nav_row(ctx)])
     elif step == TERRITORY:
         await territory.show(ctx)
@@ -53,19 +57,20 @@ async def handle(ctx: Ctx) -> None:
         await prompt(ctx)
         return
     if st.step == LANG:
-        if ev.kind == "button" and ev.data in ("lang:kk", "lang:ru"):
-            st.data["lang"] = ev.data[5:]
+        if ev.kind == "button" and (lang := LANGUAGE.value(ev.data)) is not None:
+            st.data["lang"] = lang
             ctx.use_language(st.data["lang"])
             st.step = CONSENT
         else:
             wrong_input(ctx)
         await prompt(ctx)
     elif st.step == CONSENT:
-        if ev.kind == "button" and ev.data == "consent:yes":
+        answer = CONSENT_ANSWER.value(ev.data) if ev.kind == "button" else None
+        if answer == "yes":
             ctx.resident = await ctx.services.residents.consent(
                 ev.user_id, ev.chat_id, ctx.lang, ctx.settings.privacy.consent_version)
             st.step, st.data["node"], st.data["page"] = TERRITORY, None, 0
-        elif ev.kind == "button" and ev.data == "consent:no":
+        elif answer == "no":
             ctx.show(ctx.tr._("Without consent the bot cannot keep your appeals or votes. "
                               "If you change your mind, press «I agree»."))
         else:
@@ -116,3 +121,8 @@ async def finish(ctx: Ctx) -> None:
         await deeplinks.route(ctx, payload)
     else:
         await menu.show(ctx)
+
+
+# every step is a draft: nothing else is open to someone who has not finished registration
+FLOW = FlowSpec(name=NAME, handle=handle, prompt=prompt, buttons=("lang:", "consent:"),
+                drafts=frozenset({ALL_STEPS}))

@@ -11,8 +11,10 @@ import io
 
 from bot.flows import staff_pick, territory
 from bot.flows.base import Button, Ctx, clip, esc
-from bot.flows.common import BACK, CANCEL, id_after, nav_row, period_name, wrong_input
+from bot.flows.buttons import Int, Kind, Token
+from bot.flows.common import BACK, CANCEL, nav_row, period_name, wrong_input
 from bot.flows.meeting_texts import kind_name
+from bot.flows.registry import ALL_STEPS, Command, FlowSpec
 from bot.i18n import N_
 from bot.services import quarters
 from bot.services.reports import DOC_NAME_MAX, SUMMARY_MAX, TITLE_MAX, ReportError, write_questions_xlsx
@@ -21,7 +23,9 @@ from storage.state import State
 
 NAME = "report_admin"
 PREFIX = "ra:"
-COMMANDS = ("report", "questions")
+PERIOD_BUTTON = Kind("ra:p", Token())  # "ra:p:2026-Q3"
+NO_DOCUMENT, PUBLISH, EXCEL = Kind("ra:nodoc").pack(), Kind("ra:pub").pack(), Kind("ra:x").pack()
+MEETING_QUESTIONS, REPORT_QUESTIONS = Kind("ra:qm", Int()), Kind("ra:qr", Int())
 TERRITORY, PERIOD, TITLE_KK, TITLE_RU, SUMMARY_KK, SUMMARY_RU, DOCUMENT, PREVIEW = (
     "territory", "period", "title_kk", "title_ru", "summary_kk", "summary_ru", "document", "preview")
 GROUPS, QUESTIONS = "groups", "questions"
@@ -54,7 +58,7 @@ async def prompt(ctx: Ctx) -> None:
         await territory.show(ctx)
     elif st.step == PERIOD:
         recent = quarters.recent(tr.local(ctx.services.reports.clock()).date())
-        rows = [[Button(p, f"{PREFIX}p:{p}") for p in recent[i:i + 2]] for i in range(0, len(recent), 2)]
+        rows = [[Button(p, PERIOD_BUTTON.pack(p)) for p in recent[i:i + 2]] for i in range(0, len(recent), 2)]
         ctx.show(tr._("Which period does the report cover? Choose a quarter or type it, e.g. 2026-Q3, or a year, "
                       "e.g. 2026."), rows + [nav_row(ctx)])
     elif st.step in TEXT_STEPS:
@@ -74,7 +78,7 @@ async def prompt(ctx: Ctx) -> None:
         ctx.show(questions[st.step], [nav_row(ctx)])
     elif st.step == DOCUMENT:
         ctx.show(tr._("Send the report itself as a file (PDF, DOCX…), or press «Without a document»."),
-                 [[Button(tr._("Without a document"), f"{PREFIX}nodoc")], nav_row(ctx)])
+                 [[Button(tr._("Without a document"), NO_DOCUMENT)], nav_row(ctx)])
     elif st.step == PREVIEW:
         place = await ctx.services.territories.get(d["territory"])
         text = tr._("<b>Check the report before publishing</b>\n\nTerritory: {place}\nPeriod: {period}\n"
@@ -83,7 +87,7 @@ async def prompt(ctx: Ctx) -> None:
                     document=esc(d.get("doc_name") or ("📎" if d.get("doc") else "—"), DOC_NAME_MAX))
         text += (f"\n\n<b>Қазақша: {esc(d['title_kk'], TITLE_MAX)}</b>\n{esc(d['summary_kk'], 1200)}"
                  f"\n\n<b>Русский: {esc(d['title_ru'], TITLE_MAX)}</b>\n{esc(d['summary_ru'], 1200)}")
-        ctx.show(text, [[Button(tr._("📢 Publish"), f"{PREFIX}pub")], nav_row(ctx)])
+        ctx.show(text, [[Button(tr._("📢 Publish"), PUBLISH)], nav_row(ctx)])
     elif st.step == GROUPS:
         await _groups(ctx)
     elif st.step == QUESTIONS:
@@ -113,7 +117,7 @@ async def handle(ctx: Ctx) -> None:
         await prompt(ctx)
         return
     if st.step == PERIOD:
-        value = ev.data[len(PREFIX) + 2:] if ev.kind == "button" and ev.data.startswith(f"{PREFIX}p:") else (
+        value = PERIOD_BUTTON.value(ev.data) if ev.kind == "button" else (
             ev.text.strip().upper() if ev.kind == "text" else None)
         if value is None:
             wrong_input(ctx)
@@ -128,7 +132,7 @@ async def handle(ctx: Ctx) -> None:
         if ev.kind == "document" and ev.file_id:
             st.data["doc"], st.data["doc_name"] = ev.file_id[:255], (ev.file_name or "")[:DOC_NAME_MAX] or None
             st.step = PREVIEW
-        elif ev.kind == "button" and ev.data == f"{PREFIX}nodoc":
+        elif ev.kind == "button" and ev.data == NO_DOCUMENT:
             st.data["doc"] = st.data["doc_name"] = None
             st.step = PREVIEW
         elif ev.kind == "photo":
@@ -137,7 +141,7 @@ async def handle(ctx: Ctx) -> None:
             wrong_input(ctx)
         await prompt(ctx)
     elif st.step == PREVIEW:
-        if ev.kind == "button" and ev.data == f"{PREFIX}pub":
+        if ev.kind == "button" and ev.data == PUBLISH:
             await _publish(ctx)
         else:
             wrong_input(ctx)
@@ -193,10 +197,10 @@ async def _groups(ctx: Ctx) -> None:
             place = await ctx.services.territories.get(g.meeting.territory_kato)
             label = (f"{tr.date(g.meeting.starts_at)} · {kind_name(tr, g.meeting.kind)} · "
                      f"{place.name(ctx.lang) if place else ''}")
-            rows.append([Button(f"{clip(label, 56)}: {g.count}", f"{PREFIX}qm:{g.meeting.id}")])
+            rows.append([Button(f"{clip(label, 56)}: {g.count}", MEETING_QUESTIONS.pack(g.meeting.id))])
         elif g.report is not None:
             label = f"📊 {period_name(tr, g.report.period)} · {g.report.title(ctx.lang)}"
-            rows.append([Button(f"{clip(label, 56)}: {g.count}", f"{PREFIX}qr:{g.report.id}")])
+            rows.append([Button(f"{clip(label, 56)}: {g.count}", REPORT_QUESTIONS.pack(g.report.id))])
     rows.append([Button(tr._("✖ Close"), CANCEL)])
     ctx.show(tr._("Questions from residents. Meetings (soonest first) with the number of questions, then reports "
                   "whose questions wait for a report meeting:"), rows)
@@ -234,7 +238,7 @@ async def _questions(ctx: Ctx) -> None:
     if shown < len(rows):
         lines.append(tr._("Showing the latest {shown}. All of them are in the Excel file.", shown=shown))
     lines += ["", tr._("From the command line: {command}", command=f"<code>{cli}</code>")]
-    buttons = [[Button(tr._("⬇️ Excel file"), f"{PREFIX}x")]] if rows else []
+    buttons = [[Button(tr._("⬇️ Excel file"), EXCEL)]] if rows else []
     ctx.show("\n".join(lines), buttons + [[Button(tr._("« Back"), BACK)]])
 
 
@@ -243,10 +247,6 @@ async def _missing(ctx: Ctx) -> None:
     ctx.state.step = GROUPS  # type: ignore[union-attr]
     ctx.state.data = {}  # type: ignore[union-attr]
     await _groups(ctx)
-
-
-def _id(data: str, head: str) -> int | None:
-    return id_after(data, head)
 
 
 async def _handle_questions(ctx: Ctx) -> None:
@@ -258,13 +258,13 @@ async def _handle_questions(ctx: Ctx) -> None:
     if ev.data == BACK:
         st.step, st.data = GROUPS, {}
         await prompt(ctx)
-    elif _id(ev.data, f"{PREFIX}qm:") is not None:
-        st.step, st.data = QUESTIONS, {"meeting": _id(ev.data, f"{PREFIX}qm:")}
+    elif (meeting_id := MEETING_QUESTIONS.value(ev.data)) is not None:
+        st.step, st.data = QUESTIONS, {"meeting": meeting_id}
         await prompt(ctx)
-    elif _id(ev.data, f"{PREFIX}qr:") is not None:
-        st.step, st.data = QUESTIONS, {"report": _id(ev.data, f"{PREFIX}qr:")}
+    elif (report_id := REPORT_QUESTIONS.value(ev.data)) is not None:
+        st.step, st.data = QUESTIONS, {"report": report_id}
         await prompt(ctx)
-    elif ev.data == f"{PREFIX}x" and st.step == QUESTIONS:
+    elif ev.data == EXCEL and st.step == QUESTIONS:
         meeting_id, report_id = st.data.get("meeting"), st.data.get("report")
         rows = await ctx.services.reports.questions(meeting_id=meeting_id, report_id=report_id)
         buf = io.BytesIO()
@@ -275,3 +275,11 @@ async def _handle_questions(ctx: Ctx) -> None:
     else:
         wrong_input(ctx)
         await prompt(ctx)
+
+
+FLOW = FlowSpec(
+    name=NAME, handle=handle, prompt=prompt, buttons=(PREFIX,), drafts=frozenset({ALL_STEPS}), staff=True,
+    commands=(Command("report", command, N_("Publish an akim's report"), (Role.ADMIN,), (Role.ADMIN,), 130,
+                      registered=False),
+              Command("questions", command, N_("Residents' questions for meetings"), (Role.ADMIN,), (Role.ADMIN,),
+                      131, registered=False)))

@@ -7,7 +7,10 @@ from babel.numbers import format_decimal
 
 from bot.flows import menu
 from bot.flows.base import Button, Ctx, clip, esc
-from bot.flows.common import BACK, id_after, paging_row, period_name, question_text, wrong_input
+from bot.flows.buttons import STARS, Int, Kind
+from bot.flows.common import BACK, paging_row, period_name, question_text, wrong_input
+from bot.flows.registry import DeepLink, FlowSpec, MenuEntry
+from bot.i18n import N_
 from bot.services.reports import QUESTION_MAX, ReportError, ReportNotFound
 from storage.state import State
 
@@ -15,6 +18,9 @@ NAME = "reports"
 PREFIX = "rp:"
 LIST, VIEW, ASK = "list", "view", "ask"
 PAGE = 5
+PAGE_TO, OPEN, DOCUMENT, ASK_ABOUT = Kind("rp:pg", Int()), Kind("rp:o", Int()), Kind("rp:doc", Int()), \
+    Kind("rp:q", Int())
+RATE = Kind("rp:s", Int(), STARS)
 
 
 async def enter(ctx: Ctx, report_id: int | None = None) -> None:
@@ -23,10 +29,6 @@ async def enter(ctx: Ctx, report_id: int | None = None) -> None:
         await _open(ctx, report_id)
     else:
         await prompt(ctx)
-
-
-def _ref(data: str, action: str) -> int | None:
-    return id_after(data, f"{PREFIX}{action}:")
 
 
 async def prompt(ctx: Ctx) -> None:
@@ -40,9 +42,9 @@ async def prompt(ctx: Ctx) -> None:
             ctx.show(tr._("No akim's reports have been published for your place yet."))
             await menu.show(ctx)
             return
-        rows = [[Button(clip(f"{period_name(tr, r.period)} · {r.title(ctx.lang)}"), f"{PREFIX}o:{r.id}")]
+        rows = [[Button(clip(f"{period_name(tr, r.period)} · {r.title(ctx.lang)}"), OPEN.pack(r.id))]
                 for r in items[:PAGE]]
-        paging = paging_row(f"{PREFIX}pg:", page, len(items) > PAGE)
+        paging = paging_row(PAGE_TO, page, len(items) > PAGE)
         if paging:
             rows.append(paging)
         rows.append([Button(tr._("« Main menu"), BACK)])
@@ -82,9 +84,9 @@ async def _show(ctx: Ctx, report_id: int) -> None:
         lines.append(tr._("Rate the report with the stars below."))
     rows: list[list[Button]] = []
     if r.document_file_id:
-        rows.append([Button(tr._("📎 The report document"), f"{PREFIX}doc:{r.id}")])
-    rows.append([Button(tr._("❓ Ask a question for the report meeting"), f"{PREFIX}q:{r.id}")])
-    rows.append([Button(("• " if mine == n else "") + "⭐" * n, f"{PREFIX}s:{r.id}:{n}") for n in range(1, 6)])
+        rows.append([Button(tr._("📎 The report document"), DOCUMENT.pack(r.id))])
+    rows.append([Button(tr._("❓ Ask a question for the report meeting"), ASK_ABOUT.pack(r.id))])
+    rows.append([Button(("• " if mine == n else "") + "⭐" * n, RATE.pack(r.id, str(n))) for n in range(1, 6)])
     rows.append([Button(tr._("« Reports"), BACK)])
     ctx.show("\n".join(lines).rstrip(), rows)
 
@@ -128,18 +130,17 @@ async def handle(ctx: Ctx) -> None:
         else:
             ctx.state = None
             await menu.show(ctx)
-    elif data.startswith(f"{PREFIX}pg:") and data[len(PREFIX) + 3:].isdigit():
-        st.step, st.data["page"] = LIST, min(int(data[len(PREFIX) + 3:]), 1000)
+    elif (page := PAGE_TO.value(data)) is not None:
+        st.step, st.data["page"] = LIST, min(page, 1000)
         await prompt(ctx)
-    elif _ref(data, "o") is not None:
-        await _open(ctx, _ref(data, "o"))  # type: ignore[arg-type]
-    elif _ref(data, "doc") is not None:
-        await _document(ctx, _ref(data, "doc"))  # type: ignore[arg-type]
-    elif _ref(data, "q") is not None:
-        await _open(ctx, _ref(data, "q"), ASK)  # type: ignore[arg-type]
-    elif data.startswith(f"{PREFIX}s:") and data.count(":") == 3 and data[-1] in "12345" and \
-            _ref(data.rsplit(":", 1)[0], "s") is not None:
-        await _rate(ctx, _ref(data.rsplit(":", 1)[0], "s"), int(data[-1]))  # type: ignore[arg-type]
+    elif (report_id := OPEN.value(data)) is not None:
+        await _open(ctx, report_id)
+    elif (report_id := DOCUMENT.value(data)) is not None:
+        await _document(ctx, report_id)
+    elif (report_id := ASK_ABOUT.value(data)) is not None:
+        await _open(ctx, report_id, ASK)
+    elif (rated := RATE.unpack(data)) is not None:
+        await _rate(ctx, rated[0], int(rated[1]))
     else:
         wrong_input(ctx)
         await prompt(ctx)
@@ -203,3 +204,9 @@ async def _ask(ctx: Ctx) -> None:
                       "it is planned."))
     st.step = VIEW
     await prompt(ctx)
+
+
+# a question being typed is a draft: other flows' buttons (but meetings') do not take the person away from it
+FLOW = FlowSpec(name=NAME, handle=handle, prompt=prompt, buttons=(PREFIX,), drafts=frozenset({ASK}),
+                menu=MenuEntry("reports", N_("📊 Akim's reports"), 40, enter),
+                deep_links=(DeepLink("report", enter),))

@@ -5,6 +5,9 @@ from __future__ import annotations
 from bot.flows import menu, territory
 from bot.flows.base import Button, Ctx, esc
 from bot.flows.common import BACK, nav_row, wrong_input
+from bot.flows.common import LANGUAGE as LANGUAGE_BUTTON
+from bot.flows.registry import Command, FlowSpec, MenuEntry
+from bot.i18n import N_
 from storage.state import State
 
 NAME = "settings"
@@ -33,7 +36,8 @@ async def prompt(ctx: Ctx) -> None:
         ])
     elif st.step == LANGUAGE:
         ctx.show(tr._("Choose a language."), [
-            [Button(ctx.i18n("kk")._("Kazakh"), "lang:kk"), Button(ctx.i18n("ru")._("Russian"), "lang:ru")],
+            [Button(ctx.i18n("kk")._("Kazakh"), LANGUAGE_BUTTON.pack("kk")),
+             Button(ctx.i18n("ru")._("Russian"), LANGUAGE_BUTTON.pack("ru"))],
             nav_row(ctx, cancel=False)])
     elif st.step == TERRITORY:
         await territory.show(ctx)
@@ -81,9 +85,9 @@ async def handle(ctx: Ctx) -> None:
         ctx.show(await my_data_text(ctx))
     elif st.step == MAIN and ev.data == "s:del":
         st.step = DELETE
-    elif st.step == LANGUAGE and ev.data in ("lang:kk", "lang:ru"):
-        ctx.resident = await ctx.services.residents.set_language(ev.user_id, ev.data[5:])
-        ctx.use_language(ev.data[5:])
+    elif st.step == LANGUAGE and (lang := LANGUAGE_BUTTON.value(ev.data)) is not None:
+        ctx.resident = await ctx.services.residents.set_language(ev.user_id, lang)
+        ctx.use_language(lang)
         st.step = MAIN
     elif st.step == DELETE and ev.data == "s:del:yes":
         await ctx.services.residents.delete_personal_data(ev.user_id)
@@ -113,3 +117,8 @@ async def my_data_text(ctx: Ctx) -> str:
         consent_at=tr.datetime(d.consent_at) if d.consent_at else "—",
         notif=tr._("on") if d.notifications else tr._("off"),
         registered=tr.datetime(d.registered_at) if d.registered_at else "—")
+
+
+FLOW = FlowSpec(name=NAME, handle=handle, prompt=prompt, buttons=("s:",),
+                menu=MenuEntry("settings", N_("⚙️ Settings"), 60, enter),
+                commands=(Command("settings", enter, N_("Settings"), order=30),))

@@ -8,24 +8,11 @@ from babel.numbers import format_decimal, format_percent
 
 from bot.flows.appeal_labels import CATEGORIES, STATUSES, category_name, status_name
 from bot.flows.base import Ctx, esc
+from bot.flows.registry import Command, FlowSpec
 from bot.i18n import N_
 from bot.services.roles import LIMITABLE, Role, RoleEntry
 
 ROLE_NAMES = {Role.ADMIN: N_("administrator"), Role.OPERATOR: N_("operator"), Role.SECRETARY: N_("secretary")}
-# command → roles allowed (an admin is allowed everything); empty: anyone
-COMMANDS: dict[str, tuple[Role, ...]] = {
-    "whoami": (),
-    "staff": (Role.OPERATOR, Role.SECRETARY),
-    "roles": (Role.ADMIN,),
-    "grant": (Role.ADMIN,),
-    "revoke": (Role.ADMIN,),
-    "stats": (Role.ADMIN,),
-    "campaign": (Role.ADMIN,),  # People's Budget: bot/flows/budget_admin.py
-    "proposals": (Role.ADMIN,),
-    "report": (Role.ADMIN,),  # akim's reports and residents' questions: bot/flows/report_admin.py
-    "questions": (Role.ADMIN,),
-    "meeting": (Role.SECRETARY,),  # meetings: bot/flows/meeting_admin.py
-}
 TOP_CATEGORIES = 5  # in the text; the chart shows them all
 TOP_TERRITORIES = 8
 
@@ -35,14 +22,8 @@ def role_name(ctx: Ctx, role: Role) -> str:
 
 
 async def handle(ctx: Ctx) -> None:
+    """/whoami, /staff, /stats, /roles, /grant, /revoke; the engine has checked the roles they need (FLOW)."""
     ev, tr, roles = ctx.event, ctx.tr, ctx.services.roles
-    allowed = COMMANDS[ev.command or ""]
-    if allowed and not await roles.has(ev.user_id, *allowed):
-        if allowed == (Role.ADMIN,) and await roles.roles_of(ev.user_id):
-            ctx.show(tr._("Sorry, this command is only for akimat administrators."))
-        else:
-            ctx.show(tr._("Sorry, this command is only for akimat staff."))
-        return
     if ev.command == "whoami":
         mine = await roles.roles_of(ev.user_id)
         names = ", ".join(role_name(ctx, r) for r in sorted(mine)) or tr._("resident")
@@ -59,18 +40,6 @@ async def handle(ctx: Ctx) -> None:
                       "Operators answer appeals in the operator chat, in each appeal's topic."))
     elif ev.command == "stats":
         await _stats(ctx)
-    elif ev.command in ("campaign", "proposals"):
-        from bot.flows import budget_admin
-
-        await budget_admin.command(ctx)
-    elif ev.command in ("report", "questions"):
-        from bot.flows import report_admin
-
-        await report_admin.command(ctx)
-    elif ev.command == "meeting":
-        from bot.flows import meeting_admin
-
-        await meeting_admin.command(ctx)
     elif ev.command == "roles":
         lines = [await _role_line(ctx, e) for e in await roles.list()]
         ctx.show(tr._("Staff roles:") + "\n" + ("\n".join(lines) if lines else "—"))
@@ -199,3 +168,18 @@ async def _territories(ctx: Ctx, counts: dict[str | None, int]) -> list[tuple[st
     if len(ranked) > TOP_TERRITORIES:
         out.append((tr._("Other settlements"), sum(n for _, n in ranked[TOP_TERRITORIES:])))
     return out
+
+
+_STAFF = (Role.ADMIN, Role.OPERATOR, Role.SECRETARY)
+FLOW = FlowSpec(
+    name="staff",
+    commands=(
+        Command("roles", handle, N_("Staff roles"), (Role.ADMIN,), (Role.ADMIN,), 110, registered=False),
+        Command("grant", handle, N_("Give a role"), (Role.ADMIN,), (Role.ADMIN,), 111, registered=False),
+        Command("revoke", handle, N_("Take a role"), (Role.ADMIN,), (Role.ADMIN,), 112, registered=False),
+        Command("stats", handle, N_("Appeal statistics"), (Role.ADMIN,), (Role.ADMIN,), 113, registered=False),
+        Command("staff", handle, N_("Staff commands"), (Role.OPERATOR, Role.SECRETARY),
+                (Role.OPERATOR, Role.SECRETARY), 140, registered=False),
+        Command("whoami", handle, N_("My ID and role"), (), _STAFF, 199, registered=False),
+    ),
+)

@@ -1,5 +1,5 @@
-"""Helpers for the staff wizards (reports, meetings, notices): a role check on every step, the territory
-they may choose, and leaving a wizard."""
+"""Helpers for staff commands and wizards: the role check of a command and of every wizard step, the territory
+they may choose, leaving a wizard."""
 
 from __future__ import annotations
 
@@ -30,6 +30,19 @@ async def limit_picker(ctx: Ctx, role: Role) -> None:
     """Keep the territory picker within the sender's territory in ``role`` (a limited operator or secretary);
     set before the picker shows or reads a press, so a forged button for another territory is refused."""
     ctx.state.data["root"] = await root(ctx, role)  # type: ignore[union-attr]
+
+
+async def command_allowed(ctx: Ctx, roles: tuple[Role, ...]) -> bool:
+    """Whether the sender may run a command that needs one of ``roles`` (none: anyone; an admin holds all);
+    if not, say so politely."""
+    user_id, svc = ctx.event.user_id, ctx.services.roles
+    if not roles or await svc.has(user_id, *roles):
+        return True
+    if roles == (Role.ADMIN,) and await svc.roles_of(user_id):
+        ctx.show(ctx.tr._("Sorry, this command is only for akimat administrators."))
+    else:
+        ctx.show(ctx.tr._("Sorry, this command is only for akimat staff."))
+    return False
 
 
 async def leave(ctx: Ctx, text: str) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from bot.flows.base import Button, Ctx, esc
+from bot.flows.buttons import Int, Kind, Token
 from bot.flows.common import BACK, nav_row, paging_row, wrong_input
 
 PAGE = 8
-OPEN, PICK, PAGE_TO = "t:o:", "t:p:", "t:pg:"
+OPEN, PICK, PAGE_TO = Kind("t:o", Token()), Kind("t:p", Token()), Kind("t:pg", Int())  # a KATO code; a page
 
 
 async def show(ctx: Ctx) -> None:
@@ -21,10 +22,10 @@ async def show(ctx: Ctx) -> None:
     if node is not None:
         current = await ctx.services.territories.get(node)
         if current is not None:
-            rows.append([Button("✅ " + ctx.tr._("Here: {name}", name=current.name(ctx.lang)), PICK + node)])
+            rows.append([Button("✅ " + ctx.tr._("Here: {name}", name=current.name(ctx.lang)), PICK.pack(node))])
     chunk = children[page * PAGE:(page + 1) * PAGE]
     for i in range(0, len(chunk), 2):
-        rows.append([Button(t.name(ctx.lang) + (" ›" if kids else ""), (OPEN if kids else PICK) + t.kato)
+        rows.append([Button(t.name(ctx.lang) + (" ›" if kids else ""), (OPEN if kids else PICK).pack(t.kato))
                      for t, kids in chunk[i:i + 2]])
     if pages > 1:
         rows.append(paging_row(PAGE_TO, page, page < pages - 1, pages))
@@ -53,8 +54,9 @@ async def handle(ctx: Ctx) -> str | None:
         data["node"], data["page"] = (node.parent_kato if node else None), 0
         await show(ctx)
         return None
-    if ev.kind == "button" and ev.data.startswith((OPEN, PICK)):
-        kato = ev.data.split(":", 2)[2]
+    picked, opened = PICK.value(ev.data), OPEN.value(ev.data)
+    if ev.kind == "button" and (picked or opened):
+        kato = picked or opened
         if await ctx.services.territories.get(kato) is None:
             wrong_input(ctx)
             await show(ctx)
@@ -62,13 +64,13 @@ async def handle(ctx: Ctx) -> str | None:
         if not await _within_root(ctx, kato):
             await show(ctx)
             return None
-        if ev.data.startswith(PICK):
+        if picked:
             return kato
         data["node"], data["page"] = kato, 0
         await show(ctx)
         return None
-    if ev.kind == "button" and ev.data.startswith(PAGE_TO) and ev.data[len(PAGE_TO):].isdigit():
-        data["page"] = int(ev.data[len(PAGE_TO):])
+    if ev.kind == "button" and (page := PAGE_TO.value(ev.data)) is not None:
+        data["page"] = page
         await show(ctx)
         return None
     if ev.kind == "text":
@@ -99,7 +101,7 @@ async def _search(ctx: Ctx, query: str) -> None:
     for t in found:
         path = await ctx.services.territories.path(t.kato)
         label = " › ".join(p.name(ctx.lang) for p in path[-2:])
-        rows.append([Button(label, PICK + t.kato)])
+        rows.append([Button(label, PICK.pack(t.kato))])
     rows.append(nav_row(ctx))
     if ctx.state is not None and ctx.state.data.get("ask"):  # staff choosing a territory, not their home
         text = ctx.tr.ngettext("Found {n} territory for «{query}». Choose one:",
