@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -338,3 +339,18 @@ async def test_a_long_morning_list_is_cut_between_lines(app: App, tg: Telegram) 
     assert len(text) <= 4000 and text.endswith("…")
     posted = tg.chat(OPERATOR_CHAT)[-1]
     assert posted.text == text  # the recording session checked its HTML like Telegram does
+
+
+async def test_non_operator_is_refused_on_a_freshly_booted_machine(app: App, tg: Telegram,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A machine up for five seconds: time.monotonic() is small, and the first refusal must still be said."""
+    import bot.desk.operator as operator_module
+
+    uptime = iter(5.0 + i / 100 for i in range(10_000))
+    monkeypatch.setattr(operator_module, "time", SimpleNamespace(monotonic=lambda: next(uptime)))
+    who = Person(2021, "kk")
+    a = await filed(app, tg, who)
+    stranger = Person(2998, "kk")
+    sent = await tg.text(stranger, "жауап бере салайын", chat_id=OPERATOR_CHAT, thread=a.topic_id)
+    assert sent and "тек әкімдік операторлары" in sent[0].text
+    assert await tg.text(stranger, "тағы", chat_id=OPERATOR_CHAT, thread=a.topic_id) == []  # once, not per message
