@@ -12,7 +12,10 @@ from sqlalchemy import func, select
 
 from bot.app import App
 from bot.services.budget import AlreadyVoted, BudgetService, NotEligible, VotedElsewhere
-from storage.models import DistrictVote, Resident, ResidentTerritory, Vote
+from storage.models import BudgetCampaign, DistrictVote, Resident, ResidentTerritory, Vote
+from tests.support.telegram import Person, Telegram
+from tests.test_budget_flow import ballot_of, move_to
+from tests.test_budget_flow import campaign as flow_campaign
 from tests.test_budget_service import (
     AZAT,
     AZAT_OKRUG,
@@ -25,6 +28,7 @@ from tests.test_budget_service import (
     projects,
     resident,
 )
+from tests.test_registration import KK, RU, register
 
 M = 1_000_000
 KARAOZEK_OKRUG = "114040000"
@@ -161,3 +165,88 @@ async def test_concurrent_votes_in_two_campaigns_of_a_district_leave_one(app: Ap
         assert sorted(type(r).__name__ for r in results) == ["Receipt", "VotedElsewhere"], results
         async with app.sessions() as s:
             assert await s.scalar(select(func.count()).select_from(Vote).where(Vote.resident_id == rid)) == 1
+
+
+# -- what the resident reads (the real dispatcher) ------------------------------------------------
+
+FLOW = {
+    "kk": {"rule": "дауыс беру басталған кезде тіркелген елді мекені", "district": "Ақкөл ауданы",
+           "one_phone": "бір телефон нөмірімен", "counted": "есепке алынған дауыс", "hidden": "Түбіртек жобаны",
+           "phone_counted": "Осы телефон нөмірінен берілген дауыс бұл науқанда есепке алынып қойған",
+           "vote": "Осыған дауыс беру", "moved": "басталғаннан кейін өзгерттіңіз",
+           "record": "сол кезде тіркелген елді мекен есепке алынады"},
+    "ru": {"rule": "на момент начала голосования указан населённый пункт", "district": "Аккольский район",
+           "one_phone": "с одного номера телефона", "counted": "учтённый голос", "hidden": "Проект по квитанции",
+           "phone_counted": "Голос с этого номера телефона в этой кампании уже учтён",
+           "vote": "Голосовать за этот", "moved": "сменили населённый пункт после начала",
+           "record": "указанный на момент его начала"},
+}
+
+
+async def voting_campaign(app: App, territory: str, title: str, project: str) -> tuple[int, int]:
+    c = await flow_campaign(app, "proposals", territory=territory)
+    async with app.sessions() as s, s.begin():
+        (await s.get(BudgetCampaign, c.id)).title_kk = (await s.get(BudgetCampaign, c.id)).title_ru = title
+    [pid] = await ballot_of(app, c, project)
+    await move_to(app, c.id, "voting")
+    return c.id, pid
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_card_states_the_rule_and_a_receipt_check_hides_the_project(app: App, lang: str) -> None:
+    tg, w, who = Telegram(app, app.bot.session), FLOW[lang], Person(4101, lang)
+    await register(tg, who, KK if lang == "kk" else RU)
+    cid, pid = await voting_campaign(app, AZAT_OKRUG, "Азат 2026", "Саябақ орындықтары")
+    card = (await tg.press(who, f"bd:c:{cid}"))[-1].text
+    assert w["rule"] in card.lower() and w["district"] in card and w["one_phone"] in card.lower()
+    await tg.press(who, f"bd:y:{pid}")
+    [receipt] = await app.services.budget.my_votes((await app.services.residents.get(who.id)).id, cid)
+    await tg.press(who, "bd:rc")
+    checked = (await tg.text(who, receipt.code))[-1].text
+    assert w["counted"] in checked and "Азат 2026" in checked and w["hidden"] in checked
+    assert "Саябақ" not in checked  # whoever checks the code does not learn the project
+    mine = (await tg.press(who, f"bd:mv:{cid}"))[-1].text
+    assert "Саябақ орындықтары" in mine  # the voter does
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_a_new_account_of_a_phone_that_voted_is_told_so_on_the_ballot(app: App, lang: str) -> None:
+    tg, w = Telegram(app, app.bot.session), FLOW[lang]
+    first, second = Person(4111, lang), Person(4112, lang)
+    await register(tg, first, KK if lang == "kk" else RU)  # both share the phone +7 701 123 45 67
+    cid, pid = await voting_campaign(app, AZAT_OKRUG, "Азат 2026", "Саябақ орындықтары")
+    await tg.press(first, f"bd:y:{pid}")
+    assert await app.services.residents.delete_personal_data(first.id)
+    await register(tg, second, KK if lang == "kk" else RU)
+    ballot = (await tg.press(second, f"bd:b:{cid}:0"))[-1]
+    assert w["phone_counted"] in ballot.text and w["vote"] not in str(ballot.buttons)
+    sent = await tg.press(second, f"bd:v:{pid}")  # an old "vote" button: the same plain answer
+    assert w["phone_counted"] in sent[-1].text
+    async with app.sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(Vote)) == 1
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_moving_during_voting_is_explained_and_gives_no_second_vote(app: App, lang: str) -> None:
+    tg, w, who = Telegram(app, app.bot.session), FLOW[lang], Person(4121, lang)
+    words = KK if lang == "kk" else RU
+    azat, a_p = await voting_campaign(app, AZAT_OKRUG, "Азат 2026", "Саябақ орындықтары")
+    kar, k_p = await voting_campaign(app, KARAOZEK_OKRUG, "Қараөзек 2026", "Жарықтандыру")
+    await register(tg, who, words)  # Көктал, in the Azat okrug; voting had opened before (the first choice counts)
+    await tg.press(who, f"bd:y:{a_p}")
+    await tg.text(who, "/settings")
+    await tg.click(who, "📍")
+    for label in (("Ақмола", "Ақкөл", "Қараөзек ауылдық") if lang == "kk"
+                  else ("Акмолинская", "Аккольский", "Караозекский")):
+        await tg.click(who, label)
+    saved = await tg.click(who, "Қараөзек" if lang == "kk" else "Караозек", exact=True)
+    assert w["record"] in saved[0].text and "Азат 2026" in saved[0].text
+    listed = (await tg.press(who, "bd:l"))[-1]
+    assert "Азат 2026" in str(listed.buttons) and "Қараөзек 2026" in str(listed.buttons)
+    refused = (await tg.press(who, f"bd:b:{kar}:0"))[-1].text
+    assert w["moved"] in refused
+    await tg.text(who, "/menu")  # the same refusal again, on a message of its own
+    refused = (await tg.press(who, f"bd:y:{k_p}"))[-1].text
+    assert w["moved"] in refused
+    async with app.sessions() as s:
+        assert list(await s.scalars(select(Vote.campaign_id))) == [azat]

@@ -40,7 +40,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services.audit import audit
-from bot.services.budget_district import LostRace, claim_district, voted_elsewhere, voting_territory
+from bot.services.budget_district import LostRace, claim_district, district_of, voted_elsewhere, voting_territory
 from bot.services.territories import ancestors
 from storage.models import (
     BudgetCampaign,
@@ -493,6 +493,11 @@ class BudgetService:
         async with self._sessions() as s:
             r = await s.get(Resident, resident_id)
             return None if r is None else await voting_territory(s, r, await self._campaign(s, campaign_id))
+
+    async def district_of_campaign(self, campaign_id: int) -> str | None:
+        """The district within which one phone votes in one campaign at a time (None: the rule does not apply)."""
+        async with self._sessions() as s:
+            return await district_of(s, (await self._campaign(s, campaign_id)).territory_kato)
 
     async def _claim_district(self, s: AsyncSession, r: Resident, c: BudgetCampaign) -> None:
         other = await claim_district(s, r, c, self.now())
