@@ -32,6 +32,7 @@ class Delivery(StrEnum):
     SENT = "sent"  # Telegram took it; stored (and, for an answer, the appeal is answered)
     UNREACHABLE = "unreachable"  # blocked the bot, deleted their data, or the appeal is anonymous
     FAILED = "failed"  # not delivered (network, Telegram's refusal): nothing stored or marked; send again
+    SENT_NOT_ANSWERED = "sent_not_answered"  # delivered, but the status changed meanwhile: kept as a message
 
 
 class Desk:
@@ -215,7 +216,7 @@ class Desk:
                 log.info("%s changed while its answer was sent; kept as a message", a.number)
         await self.services.appeals.add_message(a.id, Direction.OUT, text=text, author_user_id=author,
                                                 resident_chat_message_id=sent, **out)
-        return Delivery.SENT
+        return Delivery.SENT_NOT_ANSWERED if final else Delivery.SENT
 
     async def _send_to_resident(self, chat_id: int, head: str, text: str, media_kind: str | None,
                                 file_id: str | None, kb) -> int:

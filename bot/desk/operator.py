@@ -158,6 +158,9 @@ class OperatorDesk:
                                     "The appeal is not marked answered. Send /answer again to retry.")]
             return False, [tr._("⚠️ The message did not reach the resident: Telegram could not be reached. "
                                 "Send it again to retry.")]
+        if result is Delivery.SENT_NOT_ANSWERED:
+            return True, [tr._("The resident has the message, but the appeal's status changed meanwhile, so it is "
+                               "not marked answered.")]
         if final:
             await self.desk.refresh_card(a.id)
             return True, [tr._("✅ Answer sent; the appeal is marked answered.")]
