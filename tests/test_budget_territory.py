@@ -250,3 +250,22 @@ async def test_moving_during_voting_is_explained_and_gives_no_second_vote(app: A
     assert w["moved"] in refused
     async with app.sessions() as s:
         assert list(await s.scalars(select(Vote.campaign_id))) == [azat]
+
+
+async def test_district_rows_are_forgotten_once_nothing_can_collide_with_them(app: App, svc: BudgetService,
+                                                                             clock: Clock) -> None:
+    from bot.services.budget_district import forget_district_votes
+
+    azat = await campaign(svc, territory=AZAT_OKRUG)
+    kar = await campaign(svc, territory=KARAOZEK_OKRUG, **later(5))  # overlaps Azat's last five days
+    [a_p] = await projects(svc, clock, azat, M)
+    await projects(svc, clock, kar, M)
+    rid = await resident(app, 841, kato=AZAT)
+    clock.now = PHASES["voting_from"] + timedelta(days=1)
+    await svc.cast_vote(rid, azat.id, a_p)
+    for at, left in ((PHASES["voting_until"] + timedelta(days=1), 1),  # Karaozek's voting still runs
+                     (later(5)["voting_until"] + timedelta(seconds=1), 0)):
+        async with app.sessions() as s, s.begin():
+            await forget_district_votes(s, at)
+        async with app.sessions() as s:
+            assert await s.scalar(select(func.count()).select_from(DistrictVote)) == left

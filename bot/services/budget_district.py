@@ -20,8 +20,9 @@ import hashlib
 import hmac
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.models import BudgetCampaign, DistrictVote, Resident, ResidentTerritory, Territory
 
@@ -108,3 +109,15 @@ async def claim_district(s: AsyncSession, r: Resident, c: BudgetCampaign, now: d
     if moved.rowcount != 1:
         raise LostRace
     return None
+
+
+async def forget_district_votes(s: AsyncSession, now: datetime) -> int:
+    """Erase the rows no vote can collide with any more: of a campaign whose voting is over and which no
+    campaign still voting or to come overlaps. Returns how many were erased (for the erasure job of votes'
+    phone tokens)."""
+    mine = aliased(BudgetCampaign)
+    later = aliased(BudgetCampaign)
+    still = exists().where(later.voting_until > now, later.voting_from < mine.voting_until, later.id != mine.id)
+    done = select(mine.id).where(mine.voting_until <= now, ~still)
+    result = await s.execute(delete(DistrictVote).where(DistrictVote.campaign_id.in_(done)))
+    return result.rowcount or 0
