@@ -400,6 +400,35 @@ class Vote(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class ResidentTerritory(Base):
+    """When a resident's settlement was set: the settlement on record when a campaign's voting opened decides
+    where they vote (:mod:`bot.services.budget`), so moving for the purpose gives no second vote. Erased with
+    the resident's personal data."""
+
+    __tablename__ = "resident_territory"
+    __table_args__ = (Index("ix_resident_territory_resident_since", "resident_id", "since"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resident_id: Mapped[int] = mapped_column(Integer, ForeignKey("resident.id", ondelete="CASCADE"))
+    territory_kato: Mapped[str] = mapped_column(String(12), ForeignKey("territory.kato", ondelete="CASCADE"))
+    since: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DistrictVote(Base):
+    """One phone, one campaign at a time within a district: the campaign a phone voted in, per district and
+    district-scoped phone token. The primary key holds it: two concurrent votes of one phone in two campaigns of
+    the district collide here. The row moves to a later campaign only when the two campaigns' voting periods
+    do not overlap (:meth:`bot.services.budget.BudgetService.cast_vote`)."""
+
+    __tablename__ = "district_vote"
+
+    district_kato: Mapped[str] = mapped_column(String(12), primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(Integer, ForeignKey("budget_campaign.id", ondelete="CASCADE"),
+                                             index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 # -- Scheduled tasks: reminders and phase changes as rows, polled by a scheduler job --------------------------
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -338,3 +339,89 @@ async def test_a_long_morning_list_is_cut_between_lines(app: App, tg: Telegram) 
     assert len(text) <= 4000 and text.endswith("…")
     posted = tg.chat(OPERATOR_CHAT)[-1]
     assert posted.text == text  # the recording session checked its HTML like Telegram does
+
+
+async def test_non_operator_is_refused_on_a_freshly_booted_machine(app: App, tg: Telegram,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A machine up for five seconds: time.monotonic() is small, and the first refusal must still be said."""
+    import bot.desk.operator as operator_module
+
+    uptime = iter(5.0 + i / 100 for i in range(10_000))
+    monkeypatch.setattr(operator_module, "time", SimpleNamespace(monotonic=lambda: next(uptime)))
+    who = Person(2021, "kk")
+    a = await filed(app, tg, who)
+    stranger = Person(2998, "kk")
+    sent = await tg.text(stranger, "жауап бере салайын", chat_id=OPERATOR_CHAT, thread=a.topic_id)
+    assert sent and "тек әкімдік операторлары" in sent[0].text
+    assert await tg.text(stranger, "тағы", chat_id=OPERATOR_CHAT, thread=a.topic_id) == []  # once, not per message
+
+
+async def test_an_answer_that_did_not_arrive_is_not_answered_and_can_be_sent_again(app: App, tg: Telegram) -> None:
+    who = Person(2022, "kk")
+    a = await filed(app, tg, who)
+    await tg.text(AIDE, "/take", chat_id=OPERATOR_CHAT, thread=a.topic_id)
+    before = len(tg.chat(who.id))
+    tg.session.unreachable.add(who.id)  # the network drops every send to the resident
+    sent = await tg.text(AIDE, "/answer Шамдар ауыстырылды.", chat_id=OPERATOR_CHAT, thread=a.topic_id)
+    assert len(tg.chat(who.id)) == before
+    assert sent[-1].chat_id == OPERATOR_CHAT and "⚠️" in sent[-1].text and "/answer" in sent[-1].text
+    after = await app.services.appeals.get(a.id)
+    assert after.status == AppealStatus.IN_PROGRESS and after.answered_at is None
+    async with app.sessions() as s:
+        assert (await s.scalars(select(AppealMessage).where(AppealMessage.direction == "out"))).all() == []
+    stats = await app.services.appeals.stats()
+    assert stats.median_hours_to_answer is None
+    # a plain message that fails is reported too, and not stored as if the resident had it
+    sent = await tg.text(AIDE, "Ертең барамыз.", chat_id=OPERATOR_CHAT, thread=a.topic_id)
+    assert "⚠️" in sent[-1].text
+    # the network is back: the same command goes through
+    tg.session.unreachable.discard(who.id)
+    sent = await tg.text(AIDE, "/answer Шамдар ауыстырылды.", chat_id=OPERATOR_CHAT, thread=a.topic_id)
+    answer = next(m for m in sent if m.chat_id == who.id)
+    assert "Шамдар ауыстырылды" in answer.text and answer.buttons
+    after = await app.services.appeals.get(a.id)
+    assert after.status == AppealStatus.ANSWERED and after.answered_at is not None
+    async with app.sessions() as s:
+        [out] = (await s.scalars(select(AppealMessage).where(AppealMessage.direction == "out"))).all()
+    assert out.resident_chat_message_id == answer.message_id
+
+
+async def test_a_template_answer_that_did_not_arrive_says_so(app: App, tg: Telegram) -> None:
+    who = Person(2023, "ru")
+    a = await filed(app, tg, who, RU, "Жалоба", TEXT_RU)
+    card = tg.session.messages[(OPERATOR_CHAT, a.card_message_id)]
+    templates = (await tg.press(AIDE, card.data_of("Үлгілер"), card))[-1]
+    tg.session.unreachable.add(who.id)
+    sent = await tg.press(AIDE, templates.data_of("работы выполнены"), templates)
+    assert "⚠️" in sent[-1].text
+    popup = [c.params for c in tg.session.calls if c.method == "answerCallbackQuery"][-1]
+    assert popup["text"] != app.desk.tr._("Sent.")
+    assert (await app.services.appeals.get(a.id)).answered_at is None
+
+
+async def test_a_long_caption_is_cut_between_entities_and_the_rest_follows(app: App, tg: Telegram) -> None:
+    who = Person(2024, "kk")
+    a = await filed(app, tg, who)
+    words = " ".join(f"A&B<{i}>" for i in range(300))  # escaping makes it about three times longer
+    msg = tg._message(AIDE, OPERATOR_CHAT, photo=PHOTO["photo"], caption=words[:1024],
+                      message_thread_id=a.topic_id, is_topic_message=True)
+    sent = await tg.feed({"message": msg})
+    to_resident = [m for m in sent if m.chat_id == who.id]
+    assert [m.kind for m in to_resident] == ["sendPhoto", "sendMessage"]  # both parse as HTML (the session checks)
+    photo, rest = to_resident
+    assert len(photo.text) <= 1024
+    shown = (photo.text.split("\n\n", 1)[1] + " " + rest.text).replace("…", "")
+    shown = shown.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    assert shown.split() == words[:1024].split()  # nothing lost, nothing doubled
+
+
+def test_fit_caption_never_cuts_an_entity() -> None:
+    from html import unescape
+
+    from bot.desk.texts import fit_caption
+
+    for n in range(1000, 1030):
+        text = "&" * n
+        caption, rest = fit_caption("<b>H</b>\n\n", text)
+        assert len(caption) <= 1024 and caption.count("&amp;") == caption.count("&")
+        assert unescape(caption[len("<b>H</b>\n\n"):]).rstrip("…") + rest.lstrip("…") == text

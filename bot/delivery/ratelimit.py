@@ -7,6 +7,7 @@ made under a lock so concurrent senders never share a slot.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -19,7 +20,7 @@ class RateLimiter:
         self._private_gap = 1 / private_per_s
         self._group_limit = max(1, int(group_per_min))
         self._clock = clock
-        self._next_overall = 0.0
+        self._next_overall = -math.inf  # no send yet: not 0, the clock may be small
         self._next_chat: dict[int, float] = {}
         self._group_sends: dict[int, deque[float]] = {}
         self._lock = asyncio.Lock()
@@ -28,7 +29,7 @@ class RateLimiter:
         now = self._clock()
         slot = max(now, self._next_overall)
         if chat_id > 0:
-            slot = max(slot, self._next_chat.get(chat_id, 0.0))
+            slot = max(slot, self._next_chat.get(chat_id, -math.inf))
         else:
             window = self._group_sends.setdefault(chat_id, deque())
             while window and window[0] <= slot - 60:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import date
+from enum import StrEnum
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
@@ -19,12 +20,30 @@ from bot.flows.base import Screen, Services, esc
 from bot.handlers.render import markup
 from bot.i18n import I18n
 from bot.locks import KeyedLocks
-from bot.services.appeals import Direction, DueItem, DueReport, StatusChange
+from bot.services.appeals import (
+    TRANSITIONS,
+    Action,
+    AppealStatus,
+    Direction,
+    DueItem,
+    DueReport,
+    StatusChange,
+    TransitionNotAllowed,
+)
 from bot.services.outbox import OutboxService, Outgoing, Priority
 from bot.services.roles import Role
 from storage.models import Appeal
 
 log = logging.getLogger("qatysu.desk")
+
+
+class Delivery(StrEnum):
+    """What became of an aide's message to the resident."""
+
+    SENT = "sent"  # Telegram took it; stored (and, for an answer, the appeal is answered)
+    UNREACHABLE = "unreachable"  # blocked the bot, deleted their data, or the appeal is anonymous
+    FAILED = "failed"  # not delivered (network, Telegram's refusal): nothing stored or marked; send again
+    SENT_NOT_ANSWERED = "sent_not_answered"  # delivered, but the status changed meanwhile: kept as a message
 
 
 class Desk:
@@ -115,14 +134,16 @@ class Desk:
 
     async def _send_in(self, a: Appeal, topic_id: int | None, reply_to: int | None, text: str | None,
                        media_kind: str | None, file_id: str | None, location) -> Message:
-        caption = f"💬 {a.number}" + (f"\n\n{esc(text, 900)}" if text else "")
         kw: dict = dict(message_thread_id=topic_id)
         if topic_id is None and reply_to:
             kw["reply_to_message_id"] = reply_to
-        if media_kind == "photo" and file_id:
-            return await self.bot.send_photo(self.chat_id, file_id, caption=caption, **kw)
-        if media_kind == "document" and file_id:
-            return await self.bot.send_document(self.chat_id, file_id, caption=caption, **kw)
+        if media_kind in ("photo", "document") and file_id:
+            caption, rest = texts.fit_caption(f"💬 {a.number}\n\n", text or "")
+            send = self.bot.send_photo if media_kind == "photo" else self.bot.send_document
+            sent = await send(self.chat_id, file_id, caption=caption, **kw)
+            if rest:  # what did not fit in the caption follows as its own message
+                await self.bot.send_message(self.chat_id, f"💬 {a.number}\n\n{esc(rest, 3800)}", **kw)
+            return sent
         if location:
             return await self.bot.send_location(self.chat_id, location[0], location[1], **kw)
         return await self.bot.send_message(self.chat_id, f"💬 {a.number}\n\n{esc(text or '', 3800)}", **kw)
@@ -171,37 +192,56 @@ class Desk:
 
     async def reply_to_resident(self, a: Appeal, author: int, text: str | None, media_kind: str | None = None,
                                 file_id: str | None = None, operator_message_id: int | None = None,
-                                final: bool = False) -> bool:
-        """Relay an aide's words to the resident, signed as the akimat. False when the resident can't get it."""
+                                final: bool = False) -> Delivery:
+        """Relay an aide's words to the resident, signed as the akimat. The message is stored, and with
+        ``final`` the appeal is marked answered, only once Telegram has taken it: a failed send leaves the
+        status, the timestamps and the statistics as they were, so the aide can send it again.
+        TransitionNotAllowed (before anything is sent) when the appeal cannot be answered now."""
         resident = await self.services.residents.get_by_id(a.resident_id)
         if resident is None or resident.chat_id is None or a.anonymous:
-            return False
+            return Delivery.UNREACHABLE
+        a = await self.services.appeals.get(a.id) or a
+        if final and TRANSITIONS[Action.ANSWER].get(AppealStatus(a.status)) is None:
+            raise TransitionNotAllowed(Action.ANSWER, AppealStatus(a.status))
         tr = self.i18n(a.language)
-        if final:
-            change = await self.services.appeals.answer(a.id, text or "", author, media_kind=media_kind,
-                                                        file_id=file_id, operator_chat_message_id=operator_message_id)
-            stored, a = change.message, change.appeal
-        else:
-            stored = await self.services.appeals.add_message(
-                a.id, Direction.OUT, text=text, media_kind=media_kind, file_id=file_id, author_user_id=author,
-                operator_chat_message_id=operator_message_id)
-        body = texts.signed(tr, a, esc(text or "", 3500))
-        kb = markup(Screen(body, texts.answered_buttons(tr, a))) if final else None
+        kb = markup(Screen("", texts.answered_buttons(tr, a))) if final else None
         try:
-            if media_kind == "photo" and file_id:
-                sent = await self.bot.send_photo(resident.chat_id, file_id, caption=body[:1024], reply_markup=kb)
-            elif media_kind == "document" and file_id:
-                sent = await self.bot.send_document(resident.chat_id, file_id, caption=body[:1024], reply_markup=kb)
-            else:
-                sent = await self.bot.send_message(resident.chat_id, body, reply_markup=kb)
+            sent = await self._send_to_resident(resident.chat_id, texts.signed(tr, a, ""), text or "", media_kind,
+                                                file_id, kb)
         except TelegramForbiddenError:
             await self.services.appeals.note_blocked(a.id)
             await self.services.residents.set_reachable(resident.id, False)
             await self.refresh_card(a.id)
-            return False
-        if stored is not None:
-            await self.services.appeals.link_message(stored.id, resident_chat_message_id=sent.message_id)
-        return True
+            return Delivery.UNREACHABLE
+        except TelegramAPIError as exc:  # network error, 429 beyond the waits, Telegram's refusal: nothing marked
+            log.warning("the reply to %s was not delivered: %s", a.number, type(exc).__name__)
+            return Delivery.FAILED
+        out = dict(media_kind=media_kind if file_id else None, file_id=file_id,
+                   operator_chat_message_id=operator_message_id)
+        if final:
+            try:
+                change = await self.services.appeals.answer(a.id, text or "", author, **out)
+                await self.services.appeals.link_message(change.message.id, resident_chat_message_id=sent)
+                return Delivery.SENT
+            except TransitionNotAllowed:  # changed meanwhile (e.g. rejected): the words are kept as a message
+                log.info("%s changed while its answer was sent; kept as a message", a.number)
+        await self.services.appeals.add_message(a.id, Direction.OUT, text=text, author_user_id=author,
+                                                resident_chat_message_id=sent, **out)
+        return Delivery.SENT_NOT_ANSWERED if final else Delivery.SENT
+
+    async def _send_to_resident(self, chat_id: int, head: str, text: str, media_kind: str | None,
+                                file_id: str | None, kb) -> int:
+        """Send ``head`` (HTML) and ``text`` (plain, escaped here); with a photo or document the caption
+        holds what fits, cut before escaping, and the rest follows as its own message. Returns the id of
+        the last message (the one with ``kb``)."""
+        if media_kind in ("photo", "document") and file_id:
+            caption, rest = texts.fit_caption(head, text)
+            send = self.bot.send_photo if media_kind == "photo" else self.bot.send_document
+            sent = await send(chat_id, file_id, caption=caption, reply_markup=None if rest else kb)
+            if not rest:
+                return sent.message_id
+            return (await self.bot.send_message(chat_id, esc(rest, 4000), reply_markup=kb)).message_id
+        return (await self.bot.send_message(chat_id, head + esc(text, 3500), reply_markup=kb)).message_id
 
     async def notify(self, change: StatusChange) -> None:
         """Tell the resident about a status change, through the outbox, in the appeal's language."""

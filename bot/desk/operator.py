@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.desk import texts
-from bot.desk.desk import Desk
+from bot.desk.desk import Delivery, Desk
 from bot.flows.base import Button, Screen, esc
 from bot.services.appeals import (
     Action,
@@ -83,10 +83,10 @@ class OperatorDesk:
         if msg.is_bot:
             return []
         if not await self._is_operator(msg.user_id):
-            last = self._refused.get(msg.user_id, 0)
-            if time.monotonic() - last < REFUSAL_EVERY:
+            now, last = time.monotonic(), self._refused.get(msg.user_id)
+            if last is not None and now - last < REFUSAL_EVERY:  # None: never refused (the clock may be small)
                 return []
-            self._refused[msg.user_id] = time.monotonic()
+            self._refused[msg.user_id] = now
             return [tr._("Only akimat operators work in this chat; your message was not passed on.")]
         a = await self._appeal_of(msg)
         if a is None:
@@ -153,19 +153,34 @@ class OperatorDesk:
         return await self._relay(a, msg, msg.text, final=False)
 
     async def _relay(self, a: Appeal, msg: OperatorMessage, text: str, final: bool) -> list[str]:
+        return (await self._relay_result(a, msg, text, final))[1]
+
+    async def _relay_result(self, a: Appeal, msg: OperatorMessage, text: str, final: bool) -> tuple[bool, list[str]]:
+        """Send to the resident; (delivered, what to tell the aide)."""
         tr = self.tr
         if a.anonymous:
-            return [tr._("This appeal is anonymous: no answer can be sent. Use /note for internal remarks.")]
+            return False, [tr._("This appeal is anonymous: no answer can be sent. Use /note for internal remarks.")]
         if len(text) > 3500:
-            return [tr.ngettext("The message is too long for the resident ({n} character; at most 3500).",
-                                "The message is too long for the resident ({n} characters; at most 3500).", len(text))]
-        delivered = await self.desk.reply_to_resident(a, msg.user_id, text or None, msg.media_kind, msg.file_id,
-                                                      msg.message_id, final=final)
+            return False, [tr.ngettext("The message is too long for the resident ({n} character; at most 3500).",
+                                       "The message is too long for the resident ({n} characters; at most 3500).",
+                                       len(text))]
+        result = await self.desk.reply_to_resident(a, msg.user_id, text or None, msg.media_kind, msg.file_id,
+                                                   msg.message_id, final=final)
+        if result is Delivery.UNREACHABLE:
+            return False, [tr._("⛔ The resident cannot receive messages (blocked the bot or deleted their data).")]
+        if result is Delivery.FAILED:
+            if final:
+                return False, [tr._("⚠️ The answer did not reach the resident: Telegram could not be reached. "
+                                    "The appeal is not marked answered. Send /answer again to retry.")]
+            return False, [tr._("⚠️ The message did not reach the resident: Telegram could not be reached. "
+                                "Send it again to retry.")]
+        if result is Delivery.SENT_NOT_ANSWERED:
+            return True, [tr._("The resident has the message, but the appeal's status changed meanwhile, so it is "
+                               "not marked answered.")]
         if final:
             await self.desk.refresh_card(a.id)
-        if not delivered:
-            return [tr._("⛔ The resident cannot receive messages (blocked the bot or deleted their data).")]
-        return [tr._("✅ Answer sent; the appeal is marked answered.")] if final else []
+            return True, [tr._("✅ Answer sent; the appeal is marked answered.")]
+        return True, []
 
     async def _changed(self, change: StatusChange) -> list[str]:
         await self.desk.notify(change)
@@ -212,8 +227,8 @@ class OperatorDesk:
                     await self._changed(await self.services.appeals.take(a.id, user_id))
                     a = await self.services.appeals.get(a.id)
                 msg = OperatorMessage(user_id, 0, a.topic_id, None, body)
-                said = await self._relay(a, msg, body, final=sets == Action.ANSWER)
-                return tr._("Sent."), [Screen(s) for s in said]
+                ok, said = await self._relay_result(a, msg, body, final=sets == Action.ANSWER)
+                return tr._("Sent.") if ok else tr._("Not sent."), [Screen(s) for s in said]
         except TransitionNotAllowed:
             return tr._("This cannot be done with the appeal in its current status."), []
         except AppealError:

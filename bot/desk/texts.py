@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from bot.flows.appeal_labels import category_name, kind_name, status_name
 from bot.flows.base import Button, esc
 from bot.flows.buttons import Choice, Int, Kind
@@ -77,6 +79,29 @@ def operator_help(tr: Translator) -> str:
 
 def signed(tr: Translator, a: Appeal, body: str) -> str:
     return tr._("🏛 <b>Akimat</b> · appeal {number}", number=a.number) + "\n\n" + body
+
+
+CAPTION_LIMIT = 1024  # Telegram's limit on a photo's or document's caption
+
+
+def fit_caption(head: str, text: str, limit: int = CAPTION_LIMIT) -> tuple[str, str]:
+    """A caption: ``head`` (HTML) and as much of the plain ``text`` as fits in ``limit`` characters once
+    escaped. The text is cut before escaping (never inside an entity), at a space when one is near; returns
+    the caption and the plain rest ("" when all fits), which the caller sends as its own message."""
+    text = (text or "").strip()
+    room = limit - len(head)
+    if len(escape(text, quote=False)) <= room:
+        return (head + escape(text, quote=False)).rstrip(), ""
+    n, used = 0, 0
+    for ch in text:
+        width = len(escape(ch, quote=False))
+        if used + width > room - 1:  # one left for "…"
+            break
+        used, n = used + width, n + 1
+    space = max(text.rfind(" ", 0, n + 1), text.rfind("\n", 0, n + 1))
+    if space > n * 3 // 4:
+        n = space
+    return head + escape(text[:n].rstrip(), quote=False) + "…", "…" + text[n:].lstrip()
 
 
 def notice(tr: Translator, a: Appeal, action: Action) -> str | None:

@@ -38,6 +38,7 @@ from bot.flows.budget_common import (
     my_campaigns,
     phase,
     phase_name,
+    rule_lines,
     territory_name,
     title_of,
 )
@@ -107,7 +108,8 @@ async def show_campaign(ctx: Ctx, campaign_id: int) -> None:
              else tr._("A vote cannot be changed once given."),
              tr.ngettext("A project needs at least {n} voter, or it cannot be carried out.",
                          "A project needs at least {n} voters, or it cannot be carried out.", int(c.threshold)),
-             tr._(TIE_RULES.get(TieRule(c.tie_rule), TIE_RULES[TieRule.EARLIER_SUBMISSION]))]
+             tr._(TIE_RULES.get(TieRule(c.tie_rule), TIE_RULES[TieRule.EARLIER_SUBMISSION])),
+             *await rule_lines(ctx, c)]
     rows: list[list[Button]] = []
     if ph is Phase.PROPOSALS:
         rows.append([Button(tr._("💡 Propose a project"), PROPOSE.pack(c.id))])
@@ -242,9 +244,9 @@ async def _check_receipt(ctx: Ctx) -> None:
                     "its old code no longer counts.", code=shown)
     else:
         title = found.campaign_title_ru if ctx.lang == "ru" else found.campaign_title_kk
-        text = tr._("✅ The code <code>{code}</code> is a counted vote.\nCampaign: {campaign}\nProject: {project}\n"
-                    "Given: {date}", code=shown, campaign=esc(title, 200), project=esc(found.project_title, 200),
-                    date=tr.datetime(found.at))
+        text = tr._("✅ The code <code>{code}</code> is a counted vote.\nCampaign: {campaign}\nGiven: {date}\n"
+                    "The receipt does not show the project: only the voter sees it, in «🧾 My votes».",
+                    code=shown, campaign=esc(title, 200), date=tr.datetime(found.at))
     ctx.show(text + "\n\n" + tr._("You can type another code."), [[list_button(ctx)]])
 
 

@@ -84,12 +84,13 @@ async def territory_name(ctx: Ctx, kato: str | None) -> str:
 
 
 async def my_campaigns(ctx: Ctx) -> list[BudgetCampaign]:
-    """The campaigns of the resident's territory and above, newest first (demo ones only in the sandbox)."""
+    """The campaigns of the resident's territory and above, and those open for voting where their settlement on
+    record when voting opened lies, newest first (demo ones only in the sandbox)."""
     r = ctx.resident
     if r is None or not r.territory_kato:
         return []
     place = await ctx.services.territories.get(r.territory_kato)
-    return await ctx.services.budget.campaigns_for(r.territory_kato, include_demo=bool(place and place.is_demo))
+    return await ctx.services.budget.campaigns_for_resident(r.id, include_demo=bool(place and place.is_demo))
 
 
 async def load_campaign(ctx: Ctx, campaign_id: int, *, mine: bool = True) -> BudgetCampaign | None:
@@ -134,6 +135,47 @@ async def explain_not_eligible(ctx: Ctx, reason: str, c: BudgetCampaign) -> None
         ctx.show(tr._("This campaign is for the residents of {place}, and your settlement is not part of it. "
                       "If you have moved, change your settlement in ⚙️ Settings.",
                       place=await territory_name(ctx, c.territory_kato)), buttons)
+    elif reason == "moved":
+        kato = await ctx.services.budget.voting_territory(ctx.resident.id, c.id)
+        ctx.show(tr._("For this vote, the settlement on record when voting opened counts: {place}. You changed "
+                      "your settlement after voting opened ({date}), so you cannot vote in this campaign.",
+                      place=await territory_name(ctx, kato), date=tr.datetime(c.voting_from)), buttons)
+    elif reason == "elsewhere":
+        other = await ctx.services.budget.voted_elsewhere(ctx.resident.id, c.id)
+        ctx.show(tr._("A vote from this phone number has already been counted in «{title}», whose voting runs at "
+                      "the same time. One phone number votes in only one of the campaigns of a district that run "
+                      "at the same time.", title=title_of(ctx, other) if other else "—"), buttons)
     else:  # not_found, not_registered, no_consent
         ctx.show(tr._("Only registered residents can vote. Please finish registration: send /start."), buttons)
 
+
+async def rule_lines(ctx: Ctx, c: BudgetCampaign) -> list[str]:
+    """Who votes, for the campaign card: the settlement on record when voting opens; one phone, one campaign at a
+    time within the district."""
+    tr = ctx.tr
+    lines = [tr._("Residents vote whose settlement on record when voting opens lies in this territory; a "
+                  "settlement changed later does not count for this vote.")]
+    district = await ctx.services.budget.district_of_campaign(c.id)
+    if district is not None:
+        lines.append(tr._("If voting in several campaigns of one district ({district}) runs at the same time, "
+                          "one phone number votes in only one of them.",
+                          district=await territory_name(ctx, district)))
+    return lines
+
+
+
+async def moved_during_voting(ctx: Ctx) -> list[str]:
+    """After a change of settlement: for each campaign whose voting is open, where the settlement on record when
+    voting opened is another one, say plainly that that one counts for this vote."""
+    r, tr, budget = ctx.resident, ctx.tr, ctx.services.budget
+    if r is None:
+        return []
+    lines = []
+    for c in await my_campaigns(ctx):
+        if phase(ctx, c) is Phase.VOTING:
+            kato = await budget.voting_territory(r.id, c.id)
+            if kato and kato != r.territory_kato:
+                lines.append(tr._("Voting in «{title}» had already opened: for this vote, the settlement on record "
+                                  "when voting opened counts ({place}).", title=title_of(ctx, c),
+                                  place=await territory_name(ctx, kato)))
+    return lines

@@ -124,6 +124,10 @@ async def open_ballot(ctx: Ctx, campaign_id: int, index: int = 0) -> None:
     lines += ["", f"{index + 1} / {page.total}"]
     if p.id in mine:
         lines.append(tr._("✅ You voted for this project."))
+    earlier = await budget.earlier_account_votes(ctx.resident.id, c.id) if left == 0 else 0
+    if earlier:
+        lines.append(tr._("A vote from this phone number has already been counted in this campaign (from an "
+                          "earlier account of this number), so there is no vote left to give here."))
     if (line := _votes_left_line(ctx, c, left)) is not None:
         lines.append(line)
     if move_from is not None:
@@ -137,7 +141,7 @@ async def open_ballot(ctx: Ctx, campaign_id: int, index: int = 0) -> None:
             rows.append([Button(tr._("🔄 Move my vote here"), VOTE_ASK.pack(p.id))])
         elif left > 0:
             rows.append([Button(tr._("✅ Vote for this"), VOTE_ASK.pack(p.id))])
-        elif c.vote_change_allowed:
+        elif c.vote_change_allowed and mine:
             rows.append([Button(tr._("🔄 Move a vote here"), VOTE_ASK.pack(p.id))])
     if p.latitude is not None and p.longitude is not None:
         rows.append([Button(tr._("📍 On the map"), url=f"https://www.openstreetmap.org/?mlat={p.latitude:.6f}"
@@ -165,6 +169,9 @@ async def ask(ctx: Ctx, project_id: int) -> None:
         move_from = None
     title = esc(p.title, 200)
     if move_from is None and await budget.votes_left(ctx.resident.id, c.id) == 0:
+        if not mine:  # the phone's votes were given from an earlier account
+            ctx.show(tr._("A vote from this phone number has already been counted in this campaign."), [[back]])
+            return
         if not c.vote_change_allowed:
             ctx.show(tr._("You have used all your votes in this campaign, and votes here cannot be changed."),
                      [[back]])
@@ -250,8 +257,8 @@ async def change(ctx: Ctx, from_project: int, to_project: int) -> None:
 async def _receipt(ctx: Ctx, c: BudgetCampaign, p: BudgetProject, receipt: Receipt, head: str) -> None:
     tr = ctx.tr
     lines = [head, "", tr._("Your receipt: <code>{code}</code>", code=format_receipt(receipt.code)),
-             tr._("Keep it. Anyone can check the code in this bot with «🔎 Check a receipt»: it shows the project "
-                  "the vote counts for, never who voted.")]
+             tr._("Keep it. Anyone can check the code in this bot with «🔎 Check a receipt»: it confirms the vote "
+                  "is counted, without showing who voted or for which project.")]
     if (line := _votes_left_line(ctx, c, await ctx.services.budget.votes_left(ctx.resident.id, c.id))):
         lines += ["", line]
     ctx.show("\n".join(lines), [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.flows import menu, territory
 from bot.flows.base import Button, Ctx, esc
+from bot.flows.budget_common import moved_during_voting
 from bot.flows.common import BACK, nav_row, wrong_input
 from bot.flows.common import LANGUAGE as LANGUAGE_BUTTON
 from bot.flows.registry import Command, FlowSpec, MenuEntry
@@ -62,7 +63,7 @@ async def handle(ctx: Ctx) -> None:
         elif picked:
             ctx.resident = await ctx.services.residents.set_territory(ev.user_id, picked)
             st.step = MAIN
-            ctx.show(ctx.tr._("Saved."))
+            ctx.show("\n\n".join([ctx.tr._("Saved."), *await moved_during_voting(ctx)]))
             await prompt(ctx)
         return
     if ev.kind != "button":

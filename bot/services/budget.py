@@ -40,8 +40,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services.audit import audit
+from bot.services.budget_district import LostRace, claim_district, district_of, voted_elsewhere, voting_territory
 from bot.services.territories import ancestors
-from storage.models import BudgetCampaign, BudgetProject, Resident, Territory, Vote, utcnow
+from storage.models import (
+    BudgetCampaign,
+    BudgetProject,
+    Resident,
+    ResidentTerritory,
+    Territory,
+    Vote,
+    utcnow,
+)
 
 MIN_THRESHOLD = 10  # 001 L881–882: fewer than ten people → may not be implemented
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud or typed from paper
@@ -143,11 +152,22 @@ class VotingClosed(WrongPhase):
 
 class NotEligible(BudgetError):
     """The resident may not take part. ``reason``: ``not_found`` (or deleted), ``not_registered``,
-    ``no_consent``, ``no_phone`` (no verified phone), ``territory`` (lives outside the campaign territory)."""
+    ``no_consent``, ``no_phone`` (no verified phone), ``territory`` (lives outside the campaign territory),
+    ``moved`` (the settlement on record when voting opened is outside it; the one chosen later does not count),
+    ``elsewhere`` (:class:`VotedElsewhere`)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class VotedElsewhere(NotEligible):
+    """This phone already voted in another campaign of the same district whose voting overlaps this one
+    (``campaign_id``): one phone, one campaign at a time within a district."""
+
+    def __init__(self, campaign_id: int) -> None:
+        super().__init__("elsewhere")
+        self.campaign_id = campaign_id
 
 
 class WrongCampaign(BudgetError):
@@ -201,14 +221,13 @@ class Receipt:
 
 @dataclass(frozen=True)
 class ReceiptCheck:
-    """What a receipt confirms. No personal data."""
+    """What a receipt confirms to whoever checks it: the vote is counted in the campaign. Neither who voted nor
+    the project (the voter sees their own choice in "my votes")."""
 
     code: str
     campaign_id: int
     campaign_title_kk: str
     campaign_title_ru: str
-    project_id: int
-    project_title: str
     at: datetime
 
 
@@ -424,6 +443,27 @@ class BudgetService:
                 q = q.where(BudgetCampaign.is_demo.is_(False))
             return list(await s.scalars(q.order_by(BudgetCampaign.voting_from.desc(), BudgetCampaign.id.desc())))
 
+    async def campaigns_for_resident(self, resident_id: int, *, include_demo: bool = False) -> list[BudgetCampaign]:
+        """The campaigns of the resident's settlement and above, and those open for voting where the settlement
+        on record when voting opened lies (after a move), newest first."""
+        async with self._sessions() as s:
+            r = await s.get(Resident, resident_id)
+            if r is None or not r.territory_kato:
+                return []
+            q = select(BudgetCampaign)
+            if not include_demo:
+                q = q.where(BudgetCampaign.is_demo.is_(False))
+            found = {c.id: c for c in await s.scalars(
+                q.where(BudgetCampaign.territory_kato.in_(await ancestors(s, r.territory_kato))))}
+            now = self.now()
+            for kato in set(await s.scalars(select(ResidentTerritory.territory_kato)
+                                            .where(ResidentTerritory.resident_id == r.id))) - {r.territory_kato}:
+                for c in await s.scalars(q.where(BudgetCampaign.territory_kato.in_(await ancestors(s, kato)))):
+                    if c.id not in found and self.phase(c, now) is Phase.VOTING \
+                            and await self._within(s, await voting_territory(s, r, c), c):
+                        found[c.id] = c
+            return sorted(found.values(), key=lambda c: (c.voting_from, c.id), reverse=True)
+
     # -- territory and eligibility --------------------------------------------------------------
 
     async def _within(self, s: AsyncSession, kato: str | None, campaign: BudgetCampaign) -> bool:
@@ -440,9 +480,34 @@ class BudgetService:
             raise NotEligible("not_registered")
         if phone and (not r.phone_hash or r.phone_verified_at is None):
             raise NotEligible("no_phone")
-        if not await self._within(s, r.territory_kato, campaign):
-            raise NotEligible("territory")
+        if not phone:  # proposing: where the resident lives now
+            if not await self._within(s, r.territory_kato, campaign):
+                raise NotEligible("territory")
+            return r
+        if not await self._within(s, await voting_territory(s, r, campaign), campaign):
+            raise NotEligible("moved" if await self._within(s, r.territory_kato, campaign) else "territory")
         return r
+
+    async def voting_territory(self, resident_id: int, campaign_id: int) -> str | None:
+        """For the explanation to a resident who moved: the settlement that counts in this campaign."""
+        async with self._sessions() as s:
+            r = await s.get(Resident, resident_id)
+            return None if r is None else await voting_territory(s, r, await self._campaign(s, campaign_id))
+
+    async def district_of_campaign(self, campaign_id: int) -> str | None:
+        """The district within which one phone votes in one campaign at a time (None: the rule does not apply)."""
+        async with self._sessions() as s:
+            return await district_of(s, (await self._campaign(s, campaign_id)).territory_kato)
+
+    async def _claim_district(self, s: AsyncSession, r: Resident, c: BudgetCampaign) -> None:
+        other = await claim_district(s, r, c, self.now())
+        if other is not None:
+            raise VotedElsewhere(other.id)
+
+    async def voted_elsewhere(self, resident_id: int, campaign_id: int) -> BudgetCampaign | None:
+        async with self._sessions() as s:
+            r = await s.get(Resident, resident_id)
+            return None if r is None else await voted_elsewhere(s, r, await self._campaign(s, campaign_id))
 
     @staticmethod
     async def _campaign(s: AsyncSession, campaign_id: int) -> BudgetCampaign:
@@ -456,9 +521,11 @@ class BudgetService:
         async with self._sessions() as s:
             c = await self._campaign(s, campaign_id)
             try:
-                await self._resident(s, resident_id, c, phone=True)
+                r = await self._resident(s, resident_id, c, phone=True)
             except NotEligible as exc:
                 return exc.reason
+            if await voted_elsewhere(s, r, c) is not None:
+                return "elsewhere"
         return None
 
     # -- proposals and review -------------------------------------------------------------------
@@ -661,11 +728,11 @@ class BudgetService:
     async def cast_vote(self, resident_id: int, campaign_id: int, project_id: int) -> Receipt:
         """One vote for an accepted project of the campaign, in the voting phase, by an eligible resident.
         Refusals: VotingClosed, NotEligible, ProjectNotFound, WrongCampaign, NotOnBallot, AlreadyVoted,
-        NoVotesLeft. Races end on the database constraints and get the same answers."""
+        NoVotesLeft, VotedElsewhere. Races end on the database constraints and get the same answers."""
         for _ in range(8):  # a lost race for a slot while votes remain: try the next free slot
             try:
                 return await self._try_vote(resident_id, campaign_id, project_id)
-            except IntegrityError:
+            except (IntegrityError, LostRace):
                 continue
         raise NoVotesLeft(campaign_id)
 
@@ -679,6 +746,7 @@ class BudgetService:
             free = [n for n in range(1, c.votes_per_resident + 1) if n not in used]
             if not free:
                 raise NoVotesLeft(campaign_id)
+            await self._claim_district(s, r, c)
             vote = Vote(campaign_id=c.id, project_id=p.id, resident_id=r.id, phone_hash=r.phone_hash,
                         slot=free[0], receipt=new_receipt_code(), created_at=self.now())
             s.add(vote)
@@ -719,18 +787,26 @@ class BudgetService:
                 return 0
             return max(0, c.votes_per_resident - len(await self._my_votes(s, c.id, r)))
 
+    async def earlier_account_votes(self, resident_id: int, campaign_id: int) -> int:
+        """Votes of this resident's phone in the campaign given from another account (e.g. one whose owner
+        deleted their data): counted, and using up this phone's votes."""
+        async with self._sessions() as s:
+            r = await s.get(Resident, resident_id)
+            if r is None:
+                return 0
+            return sum(1 for v in await self._my_votes(s, campaign_id, r) if v.resident_id != r.id)
+
     async def check_receipt(self, code: str) -> ReceiptCheck | None:
-        """What a receipt confirms: the campaign, the project and the time. None for an unknown (or
-        replaced, after a vote change) code."""
+        """What a receipt confirms: the vote is counted, in which campaign and when (not for which project).
+        None for an unknown (or replaced, after a vote change) code."""
         code = normalize_receipt(code)
         if not code:
             return None
         async with self._sessions() as s:
             row = (await s.execute(
                 select(Vote.receipt, Vote.campaign_id, BudgetCampaign.title_kk, BudgetCampaign.title_ru,
-                       Vote.project_id, BudgetProject.title, Vote.created_at)
+                       Vote.created_at)
                 .join(BudgetCampaign, BudgetCampaign.id == Vote.campaign_id)
-                .join(BudgetProject, BudgetProject.id == Vote.project_id)
                 .where(Vote.receipt == code))).first()
         if row is None:
             return None

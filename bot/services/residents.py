@@ -9,13 +9,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services.audit import audit
 from bot.services.territories import subtree
-from storage.models import Resident, utcnow
+from storage.models import Resident, ResidentTerritory, utcnow
 
 
 class PhoneTaken(Exception):
@@ -126,7 +126,19 @@ class ResidentService:
         return await self._update(user_id, language=language)
 
     async def set_territory(self, user_id: int, kato: str) -> Resident | None:
-        return await self._update(user_id, territory_kato=kato)
+        """Set the settlement and record since when (the settlement on record when a campaign's voting opens
+        decides where the resident votes)."""
+        now = utcnow()
+        async with self._sessions() as s, s.begin():
+            r = await s.scalar(select(Resident).where(Resident.channel == self.channel,
+                                                      Resident.user_id == user_id))
+            if r is None:
+                return None
+            if r.territory_kato != kato or not await s.scalar(
+                    select(ResidentTerritory.id).where(ResidentTerritory.resident_id == r.id).limit(1)):
+                s.add(ResidentTerritory(resident_id=r.id, territory_kato=kato, since=now))
+            r.territory_kato = kato
+            return r
 
     async def set_notifications(self, user_id: int, on: bool) -> Resident | None:
         return await self._update(user_id, notifications=on)
@@ -181,6 +193,7 @@ class ResidentService:
                           "phone_verified_at", "consent_version", "consent_at", "registered_at"):
                 setattr(r, field, None)
             r.notifications, r.reachable, r.deleted_at = False, False, utcnow()
+            await s.execute(delete(ResidentTerritory).where(ResidentTerritory.resident_id == rid))
             audit(s, "resident.deleted", object_type="resident", object_id=rid)
         return True
 
