@@ -49,6 +49,7 @@ class ResidentData:
     created_at: datetime
     user_id: int | None
     chat_id: int | None
+    resident_id: int
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,7 @@ class ResidentService:
         if r is None:
             return None
         return ResidentData(r.language, r.territory_kato, r.name, r.phone, r.consent_version, r.consent_at,
-                            r.notifications, r.registered_at, r.created_at, r.user_id, r.chat_id)
+                            r.notifications, r.registered_at, r.created_at, r.user_id, r.chat_id, r.id)
 
     async def linked(self, resident_id: int) -> privacy.Linked:
         """Appeals, votes, questions, RSVPs and proposals linked to the resident (the newest of each, counted)."""

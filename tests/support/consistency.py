@@ -19,7 +19,8 @@ async def problems(sessions: async_sessionmaker[AsyncSession]) -> list[str]:
             select(Vote.id, Vote.resident_id).outerjoin(Resident, Resident.id == Vote.resident_id)
             .join(BudgetCampaign, BudgetCampaign.id == Vote.campaign_id)
             .where((Resident.id.is_(None)) | (Resident.consent_at.is_(None) & Resident.deleted_at.is_(None))
-                   | (Resident.registered_at.is_(None) & Resident.deleted_at.is_(None)) | (Vote.voter_token.is_(None) & BudgetCampaign.published_at.is_(None)))
+                   | (Resident.registered_at.is_(None) & Resident.deleted_at.is_(None))
+                   | (Vote.voter_token.is_(None) & BudgetCampaign.published_at.is_(None)))
         )).all()
         out += [f"vote {v.id} has no registered resident ({v.resident_id})" for v in bad_votes]
         # one person, one vote per slot: never more votes than the campaign allows
