@@ -42,8 +42,9 @@ def sandbox_settings(settings: Settings, sb: Sandbox, people: DemoPeople) -> Set
     data = settings.model_dump()
     data["telegram"].update(token=TOKEN, api_base=sb.api_base, operator_chat_id=sb.operator_chat_id)
     data["database"]["url"] = settings.sandbox.database_url
-    # the sandbox's own phone key, in a file beside its own database: the real key never meets demo data
-    data["privacy"].update(phone_hash_key=None, phone_hash_key_file=sandbox_key_file(settings.sandbox.database_url))
+    if settings.privacy.phone_hash_key is None and settings.privacy.phone_hash_key_file is None:
+        # no key configured: the sandbox makes its own, in a file beside its own database
+        data["privacy"]["phone_hash_key_file"] = sandbox_key_file(settings.sandbox.database_url)
     roles = data["roles"]
     roles["operators"] = [*roles["operators"], people.aide]
     roles["secretaries"] = [*roles["secretaries"], people.secretary]
