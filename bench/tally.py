@@ -59,7 +59,7 @@ PROJECT_COLS = ("id", "campaign_id", "title", "cost_tenge", "territory_kato", "s
 RESIDENT_COLS = ("id", "channel", "user_id", "chat_id", "territory_kato", "phone_hash", "phone_verified_at",
                  "consent_version", "consent_at", "registered_at", "created_at")
 RESIDENT_FIXED = {"notifications": True, "reachable": True, "is_demo": False}
-VOTE_COLS = ("id", "campaign_id", "project_id", "resident_id", "phone_hash", "slot", "receipt", "created_at")
+VOTE_COLS = ("id", "campaign_id", "project_id", "resident_id", "voter_token", "slot", "receipt", "created_at")
 
 
 async def _insert(engine, dialect: str, projects, residents, votes) -> None:

@@ -39,10 +39,10 @@ from bot.services.budget_notices import BudgetNotices
 from bot.services.calendar import WorkCalendar
 from bot.services.meetings import MeetingService
 from bot.services.outbox import OutboxService
+from bot.services.phone_key import configured_key, open_key
 from bot.services.reports import ReportService
 from bot.services.residents import ResidentService
 from bot.services.roles import Role, RoleService
-from bot.services.secrets import get_or_create_secret
 from bot.services.tasks import TaskService
 from bot.services.territories import TerritoryService
 from storage.db import make_engine, make_session_factory
@@ -94,8 +94,11 @@ async def build_app(settings: Settings, session: BaseSession | None = None, *, m
         await upgrade(engine)
     sessions = make_session_factory(engine)
     i18n = I18n(settings.locale.default, settings.locale.timezone)
-    configured_key = settings.privacy.phone_hash_key
-    key = configured_key.get_secret_value() if configured_key else await get_or_create_secret(sessions, "phone_hash")
+    try:  # no key, a key still in the database or another key than the database's: refuse to start
+        key = await open_key(sessions, configured_key(settings.privacy))
+    except BaseException:
+        await engine.dispose()
+        raise
     roles = make_role_service(settings, sessions)
     a = settings.appeals
     calendar = WorkCalendar(settings.locale.timezone, a.extra_days_off, a.extra_working_days, a.work_start, a.work_end)
@@ -104,15 +107,15 @@ async def build_app(settings: Settings, session: BaseSession | None = None, *, m
                             categories=tuple(a.categories))
     d = settings.delivery
     outbox = OutboxService(sessions, max_attempts=d.max_attempts)
-    residents, tasks = ResidentService(sessions, key.encode()), TaskService(sessions)
+    residents, tasks = ResidentService(sessions, key), TaskService(sessions)
     # meetings schedule their reminders as tasks (see bot/reminders.py)
     meetings = MeetingService(sessions, tasks, residents, reminder_offsets=settings.meetings.reminder_offsets,
                               questions_open_days=settings.meetings.questions_open_days, tz=settings.locale.timezone)
     broadcasts = BroadcastService(sessions, residents, roles, outbox, rate_per_second=d.overall_per_second,
                                   default_language=settings.locale.default)
     services = Services(residents=residents, territories=TerritoryService(sessions), roles=roles, appeals=appeals,
-                        budget=BudgetService(sessions), outbox=outbox, tasks=tasks, reports=ReportService(sessions),
-                        meetings=meetings, broadcasts=broadcasts)
+                        budget=BudgetService(sessions, phone_key=key), outbox=outbox, tasks=tasks,
+                        reports=ReportService(sessions), meetings=meetings, broadcasts=broadcasts)
     bot = make_bot(settings, session)
     bot.session.middleware(RetryAfter())
     # a batch is about a second of sending: what a crash can leave "unknown" stays small

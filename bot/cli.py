@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bot import logs
 from bot.cli_budget import add_budget_parser, create_campaign, export_campaign_votes, import_projects
+from bot.cli_keys import add_keys_parser, run_keys
 from bot.cli_questions import export_questions
 from bot.config import ConfigError, Settings, load_settings
 from bot.services.roles import Role
@@ -67,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--since", metavar="YYYY-MM-DD", type=_iso_date,
                      help="only appeals received on or after this day (Kazakhstan time)")
     add_budget_parser(sub)
+    add_keys_parser(sub)
     return p
 
 
@@ -104,8 +106,13 @@ def main(argv: list[str] | None = None) -> int:
                 print(NO_TOKEN, file=sys.stderr)
                 return asyncio.run(run_sandbox(settings))
             from bot.runner import run
+            from bot.services.phone_key import PhoneKeyError
 
-            return asyncio.run(run(settings))
+            try:
+                return asyncio.run(run(settings))
+            except PhoneKeyError as exc:
+                print(f"qatysu run: the bot does not start: {exc}", file=sys.stderr)
+                return 2
         except Exception:  # the log (which never shows the token) says why, not an interpreter traceback
             log.exception("qatysu stopped on an error")
             return 1
@@ -115,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.cmd == "import" and args.what == "projects":
         return import_projects(settings, args, _with_db)
+    if args.cmd == "keys":
+        return run_keys(settings, args, _with_db)
     if args.cmd == "budget":
         return create_campaign(settings, args, _with_db)
     if args.cmd == "export" and args.what == "questions":

@@ -79,8 +79,21 @@ class LocaleSettings(BaseModel):
 
 class PrivacySettings(BaseModel):
     consent_version: str = "2026-11-22"
-    # Key for the keyed hash of phone numbers. Empty: generated once and kept in the database.
+    # The secret key of the keyed hash of phone numbers, never kept in the database. Give it here (or in
+    # QATYSU_PRIVACY__PHONE_HASH_KEY) or, better, as a file made by `qatysu keys create --output PATH`.
     phone_hash_key: SecretStr | None = None
+    phone_hash_key_file: Path | None = None
+    # A vote keeps its voter token (which stops a second vote by the same phone) this many days after the
+    # campaign's results are published; then the token is erased and only the counted vote stays.
+    vote_token_retention_days: int = Field(30, ge=0, le=3650)
+    # Appeals of residents who deleted their data are kept as the akimat's record this many years after they
+    # were closed (or last answered, or received), then deleted.
+    appeal_retention_years: int = Field(5, ge=1, le=75)
+
+    @field_validator("phone_hash_key", "phone_hash_key_file", mode="before")
+    @classmethod
+    def _blank_is_none(cls, v: object) -> object:
+        return None if v in ("", None) else v
 
 
 class LimitsSettings(BaseModel):

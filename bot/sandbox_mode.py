@@ -11,6 +11,7 @@ from bot.app import App, build_app
 from bot.config import Settings
 from bot.runner import serve
 from bot.services.budget import BudgetService
+from bot.services.phone_key import sandbox_key_file
 from sandbox import Sandbox
 
 log = logging.getLogger("qatysu.sandbox")
@@ -41,6 +42,9 @@ def sandbox_settings(settings: Settings, sb: Sandbox, people: DemoPeople) -> Set
     data = settings.model_dump()
     data["telegram"].update(token=TOKEN, api_base=sb.api_base, operator_chat_id=sb.operator_chat_id)
     data["database"]["url"] = settings.sandbox.database_url
+    if settings.privacy.phone_hash_key is None and settings.privacy.phone_hash_key_file is None:
+        # no key configured: the sandbox makes its own, in a file beside its own database
+        data["privacy"]["phone_hash_key_file"] = sandbox_key_file(settings.sandbox.database_url)
     roles = data["roles"]
     roles["operators"] = [*roles["operators"], people.aide]
     roles["secretaries"] = [*roles["secretaries"], people.secretary]

@@ -10,6 +10,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.reminders import ensure_quarterly
+from bot.services.privacy import erase_expired
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -33,4 +34,10 @@ def build_scheduler(app: App) -> AsyncIOScheduler:
     scheduler.add_job(ensure_quarterly, IntervalTrigger(hours=6), id="quarterly_reminder_chain", coalesce=True,
                       max_instances=1, next_run_time=datetime.now(UTC),
                       args=(app.services, app.settings, app.services.appeals.calendar))
+    # personal data whose purpose is over: vote tokens after the results (+ retention), old appeals of deleted residents
+    p = app.settings.privacy
+    scheduler.add_job(erase_expired, IntervalTrigger(hours=6), id="privacy_erase_expired", coalesce=True,
+                      max_instances=1, next_run_time=datetime.now(UTC), args=(app.sessions,),
+                      kwargs={"vote_token_retention_days": p.vote_token_retention_days,
+                              "appeal_retention_years": p.appeal_retention_years})
     return scheduler

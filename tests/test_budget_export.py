@@ -167,7 +167,7 @@ def _campaign_with_votes(env: str, capsys: pytest.CaptureFixture[str], tmp_path:
             a, b, c_, d = [p.id for p in await s.scalars(select(BudgetProject).where(BudgetProject.campaign_id == cid)
                                                           .order_by(BudgetProject.id))]
         now = [c.voting_from + timedelta(hours=1)]
-        budget = BudgetService(sessions, clock=lambda: now[0])
+        budget = BudgetService(sessions, clock=lambda: now[0], phone_key=b"test-key")
         residents = ResidentService(sessions, b"test-key")
         for uid in range(7000, 7005):  # residents who do not vote: resident ids and voter numbers differ
             await residents.consent(uid, uid, "kk", "v1")
@@ -185,7 +185,8 @@ def _campaign_with_votes(env: str, capsys: pytest.CaptureFixture[str], tmp_path:
         result = await budget.publish_results(cid, 900001)
         async with sessions() as s:
             secrets = {"phones": [r.phone for r in await s.scalars(select(Resident)) if r.phone],
-                       "hashes": [v.phone_hash for v in await s.scalars(select(Vote))],
+                       "hashes": [v.voter_token for v in await s.scalars(select(Vote))]
+                       + [r.phone_hash for r in await s.scalars(select(Resident)) if r.phone_hash],
                        "resident_ids": {v.resident_id for v in await s.scalars(select(Vote))}}
         return {"ids": (a, b, c_, d), "winners": [r.project_id for r in result.winners], "digest": result.digest,
                 **secrets}

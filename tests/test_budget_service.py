@@ -78,7 +78,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def svc(app: App, clock: Clock) -> BudgetService:
-    return BudgetService(app.sessions, clock=clock)
+    return BudgetService(app.sessions, clock=clock, phone_key=app.services.budget.phone_key)
 
 
 async def campaign(svc: BudgetService, *, territory: str = AZAT_OKRUG, budget: int = 10 * M, **kw) -> BudgetCampaign:
@@ -315,19 +315,19 @@ async def test_the_database_refuses_a_second_vote_of_one_phone(app: App, svc: Bu
     p, q = await projects(svc, clock, c, M, M)
     a, b = await resident(app, 601, phone_hash="h" * 64), await resident(app, 602, phone_hash=None)
     async with app.sessions() as s, s.begin():
-        s.add(Vote(campaign_id=c.id, project_id=p, resident_id=a, phone_hash="h" * 64, slot=1, receipt="R1"))
+        s.add(Vote(campaign_id=c.id, project_id=p, resident_id=a, voter_token="h" * 64, slot=1, receipt="R1"))
     for project, slot in ((p, 2), (q, 1)):
         async with app.sessions() as s:
             with pytest.raises(IntegrityError):
                 async with s.begin():
-                    s.add(Vote(campaign_id=c.id, project_id=project, resident_id=b, phone_hash="h" * 64, slot=slot,
+                    s.add(Vote(campaign_id=c.id, project_id=project, resident_id=b, voter_token="h" * 64, slot=slot,
                                receipt=f"R{project}{slot}"))
     other = await campaign(svc)
     [foreign] = await projects(svc, clock, other, M)
     async with app.sessions() as s:  # a vote cannot point to another campaign's project
         with pytest.raises(IntegrityError):
             async with s.begin():
-                s.add(Vote(campaign_id=c.id, project_id=foreign, resident_id=b, phone_hash="x" * 64, slot=1,
+                s.add(Vote(campaign_id=c.id, project_id=foreign, resident_id=b, voter_token="x" * 64, slot=1,
                            receipt="R9"))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.flows import deeplinks, menu, phone, territory
+from bot.flows import deeplinks, menu, my_data, phone, territory
 from bot.flows.base import Button, Ctx
 from bot.flows.buttons import Choice, Kind
 from bot.flows.common import BACK, LANGUAGE, nav_row, wrong_input
@@ -30,13 +30,16 @@ async def prompt(ctx: Ctx) -> None:
     elif step == CONSENT:
         ctx.show(ctx.tr._(
             "<b>Consent to the processing of personal data</b>\n\n"
-            "To answer you, the akimat keeps your Telegram ID, your language and your settlement; "
-            "if you share it, also your phone number and name. They are used only for your appeals, "
-            "votes and notices, are stored in Kazakhstan and are not passed to anyone else. "
-            "You can see or delete them at any time in Settings. If you vote in the People's Budget, a one-way "
-            "code made from your phone number stays with your vote even after you delete your data, so that "
-            "nobody can vote twice; the number itself cannot be read from it.\n\n"
-            "Text version: {version}. Do you agree?", version=ctx.settings.privacy.consent_version),
+            "To answer you, the akimat keeps your Telegram ID, your language and your settlement; if you share "
+            "them, also your phone number and name. They are used only for your appeals, votes, questions and "
+            "notices and are stored in Kazakhstan. They are not given to third parties except as the law "
+            "provides: appeals are registered in the eOtinish system and may be forwarded to the body competent "
+            "to answer them.") + " " + my_data.vote_code(ctx) + "\n\n" + ctx.tr._(
+            "You can see your data in Settings and withdraw your consent at any time by deleting your data there. "
+            "After that the akimat keeps only your appeals as official records (the text, the name you gave and "
+            "the answers), not linked to your account or phone; your votes stay counted and your project "
+            "proposals stay, without anything that leads to you.") + " " + my_data.kept_appeals(ctx) + "\n\n"
+            + ctx.tr._("Text version: {version}. Do you agree?", version=ctx.settings.privacy.consent_version),
             [[Button(ctx.tr._("✅ I agree"), CONSENT_ANSWER.pack("yes")),
               Button(ctx.tr._("I do not agree"), CONSENT_ANSWER.pack("no"))],
              nav_row(ctx)])

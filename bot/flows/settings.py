@@ -7,6 +7,7 @@ from bot.flows.base import Button, Ctx, esc
 from bot.flows.budget_common import moved_during_voting
 from bot.flows.common import BACK, nav_row, wrong_input
 from bot.flows.common import LANGUAGE as LANGUAGE_BUTTON
+from bot.flows.my_data import kept_appeals, my_data_text
 from bot.flows.registry import Command, FlowSpec, MenuEntry
 from bot.i18n import N_
 from storage.state import State
@@ -43,9 +44,12 @@ async def prompt(ctx: Ctx) -> None:
     elif st.step == TERRITORY:
         await territory.show(ctx)
     elif st.step == DELETE:
-        ctx.show(tr._("Delete all your personal data? Your phone, name, settlement and settings will be erased "
-                      "and the bot will forget you. Your votes stay counted under a one-way code of the phone, "
-                      "so that nobody votes twice. This cannot be undone."),
+        ctx.show(tr._("Delete all your personal data? Your Telegram ID, phone, name, settlement and settings will be "
+                      "erased, and so will your questions, meeting answers and report ratings; messages not yet "
+                      "sent to you will be cancelled. Your appeals stay with the akimat as official records (the "
+                      "text, the name you gave and the answers), no longer linked to your account or phone. Your "
+                      "votes stay counted and your proposals stay, but nothing leads from them to you.")
+                 + " " + kept_appeals(ctx) + "\n\n" + tr._("This cannot be undone."),
                  [[Button(tr._("Yes, delete"), "s:del:yes"), Button(tr._("No, keep"), BACK)]])
 
 
@@ -93,31 +97,12 @@ async def handle(ctx: Ctx) -> None:
     elif st.step == DELETE and ev.data == "s:del:yes":
         await ctx.services.residents.delete_personal_data(ev.user_id)
         ctx.resident, ctx.state = None, None
-        ctx.show(ctx.tr._("Your data has been deleted. If you want to come back, send /start."))
+        ctx.show(ctx.tr._("Your data has been deleted. The akimat keeps only your appeals as official records, not "
+                          "linked to your account. If you want to come back, send /start."))
         return
     else:
         wrong_input(ctx)
     await prompt(ctx)
-
-
-async def my_data_text(ctx: Ctx) -> str:
-    tr = ctx.tr
-    d = await ctx.services.residents.my_data(ctx.event.user_id)
-    if d is None:
-        return tr._("We keep no data about you.")
-    place = "—"
-    if d.territory_kato:
-        path = await ctx.services.territories.path(d.territory_kato)
-        place = esc(" › ".join(t.name(ctx.lang) for t in path)) + f" ({d.territory_kato})"
-    return tr._(
-        "<b>What we keep about you</b>\n\n"
-        "Telegram ID: {user_id}\nLanguage: {language}\nSettlement: {place}\nName: {name}\nPhone: {phone}\n"
-        "Consent: version {version}, {consent_at}\nNotifications: {notif}\nRegistered: {registered}",
-        user_id=d.user_id, language=tr._("Kazakh") if d.language == "kk" else tr._("Russian"), place=place,
-        name=esc(d.name) or "—", phone=esc(d.phone) or "—", version=esc(d.consent_version) or "—",
-        consent_at=tr.datetime(d.consent_at) if d.consent_at else "—",
-        notif=tr._("on") if d.notifications else tr._("off"),
-        registered=tr.datetime(d.registered_at) if d.registered_at else "—")
 
 
 FLOW = FlowSpec(name=NAME, handle=handle, prompt=prompt, buttons=("s:",),

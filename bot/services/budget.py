@@ -12,10 +12,11 @@ The rules (DOMAIN.md, "People's Participatory Budget"):
 * a project that fewer than ``threshold`` (at least 10, held by a CHECK in the database) distinct people
   voted for may not be implemented;
 * one person, ``votes_per_resident`` votes per campaign, at most one per project. "Person" is the verified
-  phone (``phone_hash``), so a second Telegram account with the same phone gets no extra vote. The database
-  holds it: unique (campaign, project, phone_hash) and a per-voter ``slot`` 1..N unique per (campaign,
-  phone_hash) and per (campaign, resident); the service picks the slot, concurrent attempts collide on the
-  constraints and are mapped to :class:`AlreadyVoted` / :class:`NoVotesLeft`;
+  phone, as a per-campaign ``voter_token`` (:meth:`BudgetService.voter_token`), so a second Telegram account with
+  the same phone gets no extra vote. The database holds it: unique (campaign, project, voter_token) and a
+  per-voter ``slot`` 1..N unique per (campaign, voter_token) and per (campaign, resident); the service picks the
+  slot, concurrent attempts collide on the constraints and are mapped to :class:`AlreadyVoted` /
+  :class:`NoVotesLeft`;
 * winners: eligible projects ranked by votes (ties by the campaign's published ``tie_rule``), taken greedily
   while their cost fits the remaining budget; one that does not fit is skipped and cheaper ones still may;
 * the counts and the rules are published as canonical JSON with its SHA-256 (:func:`canonical_json`), so
@@ -41,6 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services.audit import audit
 from bot.services.budget_district import LostRace, claim_district, district_of, voted_elsewhere, voting_territory
+from bot.services.phone_key import voter_token
 from bot.services.territories import ancestors
 from storage.models import (
     BudgetCampaign,
@@ -348,9 +350,16 @@ def format_receipt(code: str) -> str:
 
 class BudgetService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession],
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, phone_key: bytes | None = None) -> None:
         self._sessions = sessions
         self._clock = clock
+        self.phone_key = phone_key  # for voter tokens; a service without it counts and publishes but takes no vote
+
+    def voter_token(self, campaign_id: int, r: Resident) -> str:
+        """The one place a vote's token is made: per campaign, from the resident's phone hash, under the key."""
+        if self.phone_key is None or not r.phone_hash:
+            raise RuntimeError("a voter token needs the phone key and a verified phone")
+        return voter_token(self.phone_key, campaign_id, r.phone_hash)
 
     def now(self) -> datetime:
         return self._clock()
@@ -717,12 +726,13 @@ class BudgetService:
             raise NotOnBallot(project_id)
         return c, r, p
 
-    @staticmethod
-    async def _my_votes(s: AsyncSession, campaign_id: int, r: Resident) -> list[Vote]:
+    async def _my_votes(self, s: AsyncSession, campaign_id: int, r: Resident) -> list[Vote]:
         """The person's votes: by phone and by resident row (either would be another person's extra vote)."""
+        mine = Vote.resident_id == r.id
+        if r.phone_hash:
+            mine = mine | (Vote.voter_token == self.voter_token(campaign_id, r))
         return list(await s.scalars(
-            select(Vote).where(Vote.campaign_id == campaign_id,
-                               (Vote.phone_hash == r.phone_hash) | (Vote.resident_id == r.id))
+            select(Vote).where(Vote.campaign_id == campaign_id, mine)
             .order_by(Vote.slot)))
 
     async def cast_vote(self, resident_id: int, campaign_id: int, project_id: int) -> Receipt:
@@ -747,7 +757,7 @@ class BudgetService:
             if not free:
                 raise NoVotesLeft(campaign_id)
             await self._claim_district(s, r, c)
-            vote = Vote(campaign_id=c.id, project_id=p.id, resident_id=r.id, phone_hash=r.phone_hash,
+            vote = Vote(campaign_id=c.id, project_id=p.id, resident_id=r.id, voter_token=self.voter_token(c.id, r),
                         slot=free[0], receipt=new_receipt_code(), created_at=self.now())
             s.add(vote)
             await s.flush()

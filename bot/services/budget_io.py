@@ -228,7 +228,8 @@ async def export_votes(sessions: async_sessionmaker[AsyncSession], budget: Budge
         territory = await s.get(Territory, c.territory_kato)
         accepted = {pid for pid in await s.scalars(select(BudgetProject.id).where(
             BudgetProject.campaign_id == campaign_id, BudgetProject.status == ProjectStatus.ACCEPTED.value))}
-        raw = (await s.execute(select(Vote.id, Vote.project_id, Vote.receipt, Vote.created_at, Vote.phone_hash)
+        # a voter is a resident row: one phone has one (voter tokens see to it), and it outlives token erasure
+        raw = (await s.execute(select(Vote.id, Vote.project_id, Vote.receipt, Vote.created_at, Vote.resident_id)
                                .where(Vote.campaign_id == campaign_id).order_by(Vote.id))).all()
     if c.results_json:
         published = True

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -13,6 +11,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.services import phone_key, privacy
 from bot.services.audit import audit
 from bot.services.territories import subtree
 from storage.models import Resident, ResidentTerritory, utcnow
@@ -50,6 +49,7 @@ class ResidentData:
     created_at: datetime
     user_id: int | None
     chat_id: int | None
+    resident_id: int
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class ResidentService:
         self.channel = channel
 
     def phone_hash(self, phone: str) -> str:
-        return hmac.new(self._key, normalize_phone(phone).encode(), hashlib.sha256).hexdigest()
+        return phone_key.phone_hash(self._key, normalize_phone(phone))
 
     async def get(self, user_id: int) -> Resident | None:
         async with self._sessions() as s:
@@ -179,22 +179,23 @@ class ResidentService:
         if r is None:
             return None
         return ResidentData(r.language, r.territory_kato, r.name, r.phone, r.consent_version, r.consent_at,
-                            r.notifications, r.registered_at, r.created_at, r.user_id, r.chat_id)
+                            r.notifications, r.registered_at, r.created_at, r.user_id, r.chat_id, r.id)
+
+    async def linked(self, resident_id: int) -> privacy.Linked:
+        """Appeals, votes, questions, RSVPs and proposals linked to the resident (the newest of each, counted)."""
+        return await privacy.linked(self._sessions, resident_id)
 
     async def delete_personal_data(self, user_id: int) -> bool:
-        """Erase personal data. The row stays, emptied, so later records keep an (anonymous) owner."""
+        """Erase personal data and every link to the person (bot/services/privacy.py says what is kept). The row
+        stays, emptied, as the anonymous owner of the person's counted votes."""
         async with self._sessions() as s, s.begin():
             r = await s.scalar(select(Resident).where(Resident.channel == self.channel,
                                                       Resident.user_id == user_id))
             if r is None:
                 return False
-            rid = r.id
-            for field in ("user_id", "chat_id", "language", "territory_kato", "name", "phone", "phone_hash",
-                          "phone_verified_at", "consent_version", "consent_at", "registered_at"):
-                setattr(r, field, None)
-            r.notifications, r.reachable, r.deleted_at = False, False, utcnow()
-            await s.execute(delete(ResidentTerritory).where(ResidentTerritory.resident_id == rid))
-            audit(s, "resident.deleted", object_type="resident", object_id=rid)
+            await s.execute(delete(ResidentTerritory).where(ResidentTerritory.resident_id == r.id))
+            await privacy.erase_person(s, r, utcnow())
+            audit(s, "resident.deleted", object_type="resident", object_id=r.id)
         return True
 
     async def audience(self, territory_kato: str | None, *, language: str | None = None,

@@ -13,11 +13,14 @@ async def problems(sessions: async_sessionmaker[AsyncSession]) -> list[str]:
     """What is wrong, in words; empty when the database is consistent."""
     out: list[str] = []
     async with sessions() as s:
-        # a vote belongs to a resident who consented and registered (or erased their data later), with a phone
+        # a vote belongs to a resident who consented and registered (or erased their data later), with a voter
+        # token (erased only after the campaign's results are final)
         bad_votes = (await s.execute(
             select(Vote.id, Vote.resident_id).outerjoin(Resident, Resident.id == Vote.resident_id)
+            .join(BudgetCampaign, BudgetCampaign.id == Vote.campaign_id)
             .where((Resident.id.is_(None)) | (Resident.consent_at.is_(None) & Resident.deleted_at.is_(None))
-                   | (Resident.registered_at.is_(None) & Resident.deleted_at.is_(None)) | Vote.phone_hash.is_(None))
+                   | (Resident.registered_at.is_(None) & Resident.deleted_at.is_(None))
+                   | (Vote.voter_token.is_(None) & BudgetCampaign.published_at.is_(None)))
         )).all()
         out += [f"vote {v.id} has no registered resident ({v.resident_id})" for v in bad_votes]
         # one person, one vote per slot: never more votes than the campaign allows
@@ -32,7 +35,10 @@ async def problems(sessions: async_sessionmaker[AsyncSession]) -> list[str]:
         )).scalars().all()
         out += [f"appeal {a} has no owner" for a in orphans]
         chatless = (await s.execute(
-            select(OutboxMessage.id).where(OutboxMessage.chat_id.is_(None) | (OutboxMessage.chat_id == 0))
+            # a row without a chat belonged to a resident who deleted their data: it was cancelled or had gone
+            select(OutboxMessage.id).where((OutboxMessage.chat_id.is_(None) & OutboxMessage.state.in_(("pending",
+                                                                                                       "sending")))
+                                           | (OutboxMessage.chat_id == 0))
         )).scalars().all()
         out += [f"outbox row {o} has no chat" for o in chatless]
         stuck = (await s.execute(select(OutboxMessage.id).where(OutboxMessage.state == "sending"))).scalars().all()
