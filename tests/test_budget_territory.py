@@ -42,7 +42,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def svc(app: App, clock: Clock) -> BudgetService:
-    return BudgetService(app.sessions, clock=clock)
+    return BudgetService(app.sessions, clock=clock, phone_key=app.services.budget.phone_key)
 
 
 async def move(app: App, rid: int, kato: str, at: datetime) -> None:

@@ -30,7 +30,7 @@ async def test_aide_of_karaozek_cannot_take_answer_or_write_on_an_appeal_from_az
     aide = Person(KARAOZEK_AIDE, "ru")
     to_resident = len(tg.chat(resident.id))
 
-    for data in (f"op:take:{a.id}", f"op:close:{a.id}", f"op:tpl:{a.id}", f"op:t:{a.id}:answer_done"):
+    for data in (f"op:take:{a.id}", f"op:close:{a.id}", f"op:tpl:{a.id}", f"op:t:{a.id}:done"):
         await tg.press(aide, data, card)
         popup = [c.params for c in tg.session.calls if c.method == "answerCallbackQuery"][-1]
         assert "аумағыңызға жатпайды" in popup["text"] and "Қараөзек ауылдық округі" in popup["text"], data

@@ -150,8 +150,8 @@ def test_russian_buttons_and_labels(ru) -> None:
     assert "«Даю согласие»" in ru._("Without consent the bot cannot keep your appeals or votes. If you change your "
                                     "mind, press «I agree».")
     assert "\nГолос отдан: 1 мая" in ru._("✅ The code <code>{code}</code> is a counted vote.\nCampaign: {campaign}\n"
-                                          "Project: {project}\nGiven: {date}", code="X", campaign="К", project="П",
-                                          date="1 мая")
+                                          "Given: {date}\nThe receipt does not show the project: only the voter sees "
+                                          "it, in «🧾 My votes».", code="X", campaign="К", date="1 мая")
 
 
 def test_russian_says_characters_one_way_and_gives_russian_examples() -> None:
