@@ -78,7 +78,7 @@ class LocaleSettings(BaseModel):
 
 
 class PrivacySettings(BaseModel):
-    consent_version: str = "2026-11-22"
+    consent_version: str = "2026-12-05"  # the consent text changed: what deletion keeps, third parties, withdrawal
     # The secret key of the keyed hash of phone numbers, never kept in the database. Give it here (or in
     # QATYSU_PRIVACY__PHONE_HASH_KEY) or, better, as a file made by `qatysu keys create --output PATH`.
     phone_hash_key: SecretStr | None = None
