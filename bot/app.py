@@ -28,7 +28,7 @@ from bot.effects import Effects
 from bot.flows.base import Services
 from bot.flows.budget_notice_texts import BudgetTexts
 from bot.flows.engine import Conversations
-from bot.handlers import errors, operator, private
+from bot.channels.telegram import errors, operator, private
 from bot.i18n import I18n
 from bot.middlewares import ChatSerializer, Throttle, warn_too_fast
 from bot.reminders import MeetingNotices

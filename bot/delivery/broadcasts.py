@@ -20,7 +20,7 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from bot.config import Settings
 from bot.flows import broadcast as texts
 from bot.flows.base import Screen, Services
-from bot.handlers.render import markup
+from bot.channels.telegram.render import markup
 from bot.i18n import LANGUAGES, I18n
 from bot.locks import KeyedLocks
 from bot.services.broadcasts import Audience, BroadcastError, BroadcastService

@@ -10,7 +10,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.flows.base import Services
 from bot.flows.engine import Conversations
-from bot.handlers import events, render
+from bot.channels.telegram import events, render
 from bot.i18n import I18n, pick_language
 
 log = logging.getLogger("qatysu.private")

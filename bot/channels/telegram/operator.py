@@ -6,7 +6,7 @@ from aiogram import Bot, F, Router
 from aiogram.types import CallbackQuery, Message
 
 from bot.desk.operator import OperatorDesk, OperatorMessage
-from bot.handlers import render
+from bot.channels.telegram import render
 
 
 def make_router(operator_chat_id: int | None) -> Router:
