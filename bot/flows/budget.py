@@ -138,7 +138,7 @@ async def prompt(ctx: Ctx) -> None:
         _ask_receipt(ctx)
     elif st.step == PHONE:
         ctx.show(ctx.tr._("Please press «📱 Share my number» below, so Telegram confirms the number is yours."),
-                 reply=phone.keyboard(ctx, skip=False))
+                 request=phone.request(ctx, skip=False))
     elif st.data.get("campaign") and st.data.get("on") == "ballot":
         await vote.open_ballot(ctx, int(st.data["campaign"]), int(st.data.get("index", 0)))
     elif st.data.get("campaign"):
@@ -257,16 +257,16 @@ async def _phone(ctx: Ctx) -> None:
         outcome = await phone.accept_contact(ctx, skip=False)
         if outcome == phone.VERIFIED:
             st.step = MENU
-            ctx.show(tr._("Thank you, the number is saved."), remove_reply=True)
+            ctx.show(tr._("Thank you, the number is saved."), request_over=True)
             await vote.open_ballot(ctx, campaign_id)
         elif outcome == phone.TAKEN:
             st.step = MENU
-            ctx.show(tr._("Back to the People's Budget."), remove_reply=True)
+            ctx.show(tr._("Back to the People's Budget."), request_over=True)
             await show_list(ctx)
         return
     if phone.is_back(ctx):
         st.step = MENU
-        ctx.show(tr._("Back to the People's Budget."), remove_reply=True)
+        ctx.show(tr._("Back to the People's Budget."), request_over=True)
         await show_campaign(ctx, campaign_id)
         return
     await prompt(ctx)
