@@ -68,9 +68,9 @@ async def prompt(ctx: Ctx) -> None:
                              _max_text(ctx), min=MIN_TEXT, max=_max_text(ctx)), [nav_row(ctx)])
     elif st.step == FILES:
         n = len(d.get("files", [])) + (1 if d.get("location") else 0)
-        ctx.show(tr.ngettext("You can add up to {max} photo or document and a location (📎 in Telegram). "
+        ctx.show(tr.ngettext("You can add up to {max} photo or document and a location (the 📎 button). "
                              "Added: {n}. When ready, press «Continue».", "You can add up to {max} photos or "
-                             "documents and a location (📎 in Telegram). Added: {n}. When ready, press «Continue».",
+                             "documents and a location (the 📎 button). Added: {n}. When ready, press «Continue».",
                              MAX_FILES, max=MAX_FILES, n=n),
                  [[Button(tr._("Continue »"), "af:done")], nav_row(ctx)])
     elif st.step == IDENTITY:
@@ -267,7 +267,7 @@ async def _phone(ctx: Ctx) -> None:
         ctx.show(ctx.tr._("Back to attachments."), request_over=True)
         await prompt(ctx)
         return
-    ctx.show(ctx.tr._("Please press «📱 Share my number» below, so Telegram confirms the number is yours."),
+    ctx.show(ctx.tr._("Please press «📱 Share my number» below, so the messenger confirms the number is yours."),
              request=phone.request(ctx, skip=False))
 
 

@@ -108,7 +108,7 @@ async def _phone(ctx: Ctx) -> None:
         ctx.show(tr._("Let's choose the settlement again."), request_over=True)
         await prompt(ctx)
     elif ev.kind == "text":
-        ctx.show(tr._("Please do not type the number: press «📱 Share my number», so Telegram "
+        ctx.show(tr._("Please do not type the number: press «📱 Share my number», so the messenger "
                       "confirms it is yours. Or press «Skip»."), request=phone.request(ctx))
     else:
         wrong_input(ctx)
