@@ -17,6 +17,8 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.channels.telegram import errors, operator, private
+from bot.channels.telegram.channel import TelegramChannel
 from bot.config import Settings
 from bot.delivery.broadcasts import BroadcastDesk
 from bot.delivery.ratelimit import RateLimiter
@@ -28,7 +30,6 @@ from bot.effects import Effects
 from bot.flows.base import Services
 from bot.flows.budget_notice_texts import BudgetTexts
 from bot.flows.engine import Conversations
-from bot.handlers import errors, operator, private
 from bot.i18n import I18n
 from bot.middlewares import ChatSerializer, Throttle, warn_too_fast
 from bot.reminders import MeetingNotices
@@ -144,5 +145,6 @@ async def build_app(settings: Settings, session: BaseSession | None = None, *, m
                        errors.make_router())
     dp["conversations"], dp["i18n"], dp["services"], dp["settings"] = conversations, i18n, services, settings
     dp["operator_desk"] = OperatorDesk(desk)
+    dp["telegram"] = TelegramChannel(bot)  # the residents' channel; the operator chat stays Telegram's own
     return App(settings, engine, sessions, i18n, services, conversations, bot, dp, outbox, sender, desk, effects,
                broadcast_desk)

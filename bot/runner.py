@@ -7,7 +7,7 @@ import contextlib
 import logging
 
 from bot.app import App, build_app
-from bot.commands import set_command_menus
+from bot.channels.telegram.commands import set_command_menus
 from bot.config import Settings
 from bot.scheduler import build_scheduler
 

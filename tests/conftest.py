@@ -13,6 +13,7 @@ from sqlalchemy import text
 from bot.app import App, build_app
 from bot.config import Settings
 from storage.db import make_engine
+from tests.support import narrow
 from tests.support.telegram import RecordingSession, Telegram
 
 DATA = Path(__file__).parent / "data"
@@ -54,6 +55,7 @@ async def make_app(settings: Settings, territories: bool = True) -> tuple[App, R
     session = RecordingSession()
     session.forum_chats.add(OPERATOR_CHAT)
     app = await build_app(settings, session=session)
+    narrow.NarrowTap(app)  # every screen is also checked against a narrow channel's limits
     if territories:
         await app.services.territories.import_csv(DATA / "territories.csv")
     return app, session
@@ -69,6 +71,17 @@ async def app(settings: Settings) -> AsyncIterator[App]:
 @pytest.fixture
 def tg(app: App) -> Telegram:
     return Telegram(app, app.bot.session)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True)
+def _screens_fit_a_narrow_channel() -> Iterator[None]:
+    """A screen a narrow channel (3 buttons or a paged list of 10, labels of 20, no HTML, no edits) would refuse
+    fails the test that drew it: every dispatcher-level journey runs through the narrow renderer too."""
+    narrow.PROBLEMS.clear()
+    yield
+    problems = sorted(set(narrow.PROBLEMS))
+    narrow.PROBLEMS.clear()
+    assert problems == [], "screens a narrow channel would refuse:\n" + "\n".join(problems)
 
 
 @pytest.fixture(autouse=True)

@@ -33,10 +33,10 @@ from sqlalchemy import select
 
 from bot import charts
 from bot.app import App
+from bot.channels.telegram import render
+from bot.channels.telegram.commands import staff_commands
 from bot.cli import main
-from bot.commands import staff_commands
 from bot.flows.base import Screen
-from bot.handlers import render
 from bot.services.appeal_export import COLUMNS, PERSONAL_COLUMNS, export_rows, write_csv, write_xlsx
 from bot.services.appeals import AppealService, AppealStats
 from bot.services.calendar import WorkCalendar

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App
-from bot.commands import staff_commands
+from bot.channels.telegram.commands import staff_commands
 from bot.services.budget import ProjectStatus
 from bot.services.roles import Role
 from storage.models import AuditLog, BudgetCampaign, OutboxMessage, ScheduledTask

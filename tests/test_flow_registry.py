@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.app import App
-from bot.commands import resident_commands, staff_commands
+from bot.channels.telegram.commands import resident_commands, staff_commands
 from bot.flows.registered import REGISTRY
 from bot.services.roles import Role
 from tests.support.budget_helpers import campaign

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.app import App
-from bot.commands import set_command_menus
+from bot.channels.telegram.commands import set_command_menus
 from bot.services.roles import Role
 from tests.conftest import ADMIN, OPERATOR, SECRETARY
 from tests.support.telegram import Person, Telegram

@@ -136,9 +136,9 @@ def test_russian_vote_floor_agrees_with_the_number(ru, n: int, words: str) -> No
 
 def test_a_count_and_another_number_in_one_text(ru, kk) -> None:
     """The count chooses the form; another number shown in the same text keeps its own value."""
-    text = ru.ngettext("You can add up to {max} photo or document and a location (📎 in Telegram). Added: {n}. When "
-                       "ready, press «Continue».", "You can add up to {max} photos or documents and a location (📎 in "
-                       "Telegram). Added: {n}. When ready, press «Continue».", 5, max=5, n=2)
+    text = ru.ngettext("You can add up to {max} photo or document and a location (the 📎 button). Added: {n}. When "
+                       "ready, press «Continue».", "You can add up to {max} photos or documents and a location (the 📎 "
+                       "button). Added: {n}. When ready, press «Continue».", 5, max=5, n=2)
     assert "до 5 фото или документов" in text and "Добавлено: 2." in text
     text = kk.ngettext("Please write the reason in {min} to {max} character.",
                        "Please write the reason in {min} to {max} characters.", 500, min=3, max=500)

@@ -17,10 +17,10 @@ from typing import Any
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 
+from bot.channels.telegram.render import markup
 from bot.config import Settings
 from bot.flows import broadcast as texts
 from bot.flows.base import Screen, Services
-from bot.handlers.render import markup
 from bot.i18n import LANGUAGES, I18n
 from bot.locks import KeyedLocks
 from bot.services.broadcasts import Audience, BroadcastError, BroadcastService

@@ -14,10 +14,10 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import Message
 
+from bot.channels.telegram.render import markup
 from bot.config import Settings
 from bot.desk import texts
 from bot.flows.base import Screen, Services, esc
-from bot.handlers.render import markup
 from bot.i18n import I18n
 from bot.locks import KeyedLocks
 from bot.services.appeals import (

@@ -68,9 +68,9 @@ async def prompt(ctx: Ctx) -> None:
                              _max_text(ctx), min=MIN_TEXT, max=_max_text(ctx)), [nav_row(ctx)])
     elif st.step == FILES:
         n = len(d.get("files", [])) + (1 if d.get("location") else 0)
-        ctx.show(tr.ngettext("You can add up to {max} photo or document and a location (📎 in Telegram). "
+        ctx.show(tr.ngettext("You can add up to {max} photo or document and a location (the 📎 button). "
                              "Added: {n}. When ready, press «Continue».", "You can add up to {max} photos or "
-                             "documents and a location (📎 in Telegram). Added: {n}. When ready, press «Continue».",
+                             "documents and a location (the 📎 button). Added: {n}. When ready, press «Continue».",
                              MAX_FILES, max=MAX_FILES, n=n),
                  [[Button(tr._("Continue »"), "af:done")], nav_row(ctx)])
     elif st.step == IDENTITY:
@@ -79,7 +79,7 @@ async def prompt(ctx: Ctx) -> None:
         ctx.show(tr._("How should the akimat address you? Type your first and last name."), [nav_row(ctx)])
     elif st.step == PHONE:
         ctx.show(tr._("A complaint or request needs a way to answer you: share your phone with the button below."),
-                 reply=phone.keyboard(ctx, skip=False))
+                 request=phone.request(ctx, skip=False))
     elif st.step == PREVIEW:
         ctx.show(await preview_text(ctx), [
             [Button(tr._("📨 Send"), "as:send")],
@@ -259,16 +259,16 @@ async def _phone(ctx: Ctx) -> None:
     st, ev = ctx.state, ctx.event
     if ev.kind == "contact" and ev.contact is not None:
         if await phone.accept_contact(ctx, skip=False) == phone.VERIFIED:
-            ctx.show(ctx.tr._("Thank you, the number is saved."), remove_reply=True)
+            ctx.show(ctx.tr._("Thank you, the number is saved."), request_over=True)
             await _prompt_identity(ctx)
         return
     if phone.is_back(ctx):
         st.step = FILES
-        ctx.show(ctx.tr._("Back to attachments."), remove_reply=True)
+        ctx.show(ctx.tr._("Back to attachments."), request_over=True)
         await prompt(ctx)
         return
-    ctx.show(ctx.tr._("Please press «📱 Share my number» below, so Telegram confirms the number is yours."),
-             reply=phone.keyboard(ctx, skip=False))
+    ctx.show(ctx.tr._("Please press «📱 Share my number» below, so the messenger confirms the number is yours."),
+             request=phone.request(ctx, skip=False))
 
 
 async def _preview(ctx: Ctx) -> None:

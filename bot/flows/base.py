@@ -49,36 +49,48 @@ class Event:
     file_name: str = ""  # a document's name as sent
     language_code: str | None = None
     first_name: str = ""
+    channel: str = "telegram"  # the channel it came from (bot/channels/): where the answer goes
 
 
 @dataclass(frozen=True)
 class Button:
+    """One option of a choice: pressing it sends ``data`` back (or opens ``url``)."""
+
     text: str
     data: str | None = None
     url: str | None = None
 
 
 @dataclass(frozen=True)
-class ReplyButton:
-    text: str
-    request_contact: bool = False
-    request_location: bool = False
+class Request:
+    """A request for something the person's app sends with one press: their own phone number (``"phone"``) or a
+    location (``"location"``). ``label`` names the press; ``answers`` are short replies offered beside it («Skip»,
+    «« Back»), which come back as typed text, grouped in rows as a wide channel may show them."""
+
+    kind: Literal["phone", "location"]
+    label: str
+    answers: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass
 class Screen:
-    """One message to show. ``text`` is HTML: anything a person typed must pass through ``esc``.
+    """One thing to say, in terms of what it means; the channel (bot/channels/) decides its shape.
 
-    With ``photo`` (PNG or JPEG bytes, or a Telegram file_id) the text is the photo's caption when it fits
-    Telegram's 1024 characters; a longer text is sent as a message of its own, then the photo. ``document``
-    (bytes named ``filename``, or a file_id) works the same way."""
+    ``text`` is HTML (``<b>``, ``<i>``, ``<code>``, ``<a>``): anything a person typed must pass through ``esc``;
+    a channel without HTML converts it. ``buttons`` is a choice among options, in rows a wide channel may keep
+    (Telegram: an inline keyboard; a narrow channel: up to 3 buttons or a paged list). ``request`` asks for the
+    phone or a location; ``request_over`` says such a request is over (Telegram takes its keyboard away).
+
+    With ``photo`` (PNG or JPEG bytes, or a platform file id) the text is the photo's caption when it fits the
+    channel's caption limit; a longer text is sent as a message of its own, then the photo. ``document``
+    (bytes named ``filename``, or a file id) works the same way."""
 
     text: str
     buttons: list[list[Button]] = field(default_factory=list)
-    reply: list[list[ReplyButton]] | None = None  # a reply keyboard (e.g. to share a contact)
-    remove_reply: bool = False
-    notice: str | None = None  # a short pop-up answer to a button press
-    # sent as a new message even when it answers a press: the pressed message (an old screen, e.g. the consent
+    request: Request | None = None
+    request_over: bool = False
+    notice: str | None = None  # a short acknowledgement of a press (Telegram: a pop-up)
+    # said as a new message even when it answers a press: the pressed message (an old screen, e.g. the consent
     # the person agreed to or a receipt) keeps what it said
     keep_pressed: bool = False
     photo: bytes | str | None = None

@@ -42,7 +42,7 @@ from bot.flows.budget_common import (
     territory_name,
     title_of,
 )
-from bot.flows.common import BACK, hint_stale_button, wrong_input
+from bot.flows.common import BACK, hint_stale_button, tell_apart, wrong_input
 from bot.flows.registry import Anywhere, DeepLink, FlowSpec, MenuEntry
 from bot.i18n import N_
 from bot.services.budget import RECEIPT_LENGTH, BudgetError, Phase, TieRule, format_receipt, normalize_receipt
@@ -73,8 +73,9 @@ async def show_list(ctx: Ctx) -> None:
     tr = ctx.tr
     ctx.state.step, ctx.state.data = MENU, {}  # type: ignore[union-attr]
     campaigns = (await my_campaigns(ctx))[:MAX_CAMPAIGNS]
-    rows = [[Button(_cut(c.title(ctx.lang), 40) + " · " + phase_name(ctx, phase(ctx, c)), CAMPAIGN.pack(c.id))]
-            for c in campaigns]
+    labels = tell_apart([_cut(c.title(ctx.lang), 40) + " · " + phase_name(ctx, phase(ctx, c)) for c in campaigns],
+                        [tr.date(c.proposals_from) for c in campaigns])
+    rows = [[Button(label, CAMPAIGN.pack(c.id))] for label, c in zip(labels, campaigns, strict=True)]
     if campaigns:
         text = tr._("<b>🗳 People's Budget</b>\nResidents propose projects for their village and vote for them; "
                     "the akimat carries out the winners within the budget. Choose a campaign:")
@@ -137,8 +138,8 @@ async def prompt(ctx: Ctx) -> None:
     elif st.step == RECEIPT:
         _ask_receipt(ctx)
     elif st.step == PHONE:
-        ctx.show(ctx.tr._("Please press «📱 Share my number» below, so Telegram confirms the number is yours."),
-                 reply=phone.keyboard(ctx, skip=False))
+        ctx.show(ctx.tr._("Please press «📱 Share my number» below, so the messenger confirms the number is yours."),
+                 request=phone.request(ctx, skip=False))
     elif st.data.get("campaign") and st.data.get("on") == "ballot":
         await vote.open_ballot(ctx, int(st.data["campaign"]), int(st.data.get("index", 0)))
     elif st.data.get("campaign"):
@@ -257,16 +258,16 @@ async def _phone(ctx: Ctx) -> None:
         outcome = await phone.accept_contact(ctx, skip=False)
         if outcome == phone.VERIFIED:
             st.step = MENU
-            ctx.show(tr._("Thank you, the number is saved."), remove_reply=True)
+            ctx.show(tr._("Thank you, the number is saved."), request_over=True)
             await vote.open_ballot(ctx, campaign_id)
         elif outcome == phone.TAKEN:
             st.step = MENU
-            ctx.show(tr._("Back to the People's Budget."), remove_reply=True)
+            ctx.show(tr._("Back to the People's Budget."), request_over=True)
             await show_list(ctx)
         return
     if phone.is_back(ctx):
         st.step = MENU
-        ctx.show(tr._("Back to the People's Budget."), remove_reply=True)
+        ctx.show(tr._("Back to the People's Budget."), request_over=True)
         await show_campaign(ctx, campaign_id)
         return
     await prompt(ctx)

@@ -129,8 +129,8 @@ async def explain_not_eligible(ctx: Ctx, reason: str, c: BudgetCampaign) -> None
     tr, buttons = ctx.tr, [[list_button(ctx)]]
     if reason == "no_phone":
         ctx.state.step, ctx.state.data["campaign"] = PHONE, c.id  # type: ignore[union-attr]
-        ctx.show(tr._("Voting needs your phone number confirmed by Telegram, so that each person votes only once. "
-                      "Press «📱 Share my number» below."), reply=phone.keyboard(ctx, skip=False))
+        ctx.show(tr._("Voting needs your phone number confirmed by the messenger, so that each person votes only once. "
+                      "Press «📱 Share my number» below."), request=phone.request(ctx, skip=False))
     elif reason == "territory":
         ctx.show(tr._("This campaign is for the residents of {place}, and your settlement is not part of it. "
                       "If you have moved, change your settlement in ⚙️ Settings.",

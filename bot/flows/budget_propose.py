@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from bot.flows import phone as phone_flow
-from bot.flows.base import Button, Ctx, ReplyButton, esc
+from bot.flows.base import Button, Ctx, Request, esc
 from bot.flows.budget_common import (
     COST,
     DESCRIPTION,
@@ -129,12 +129,10 @@ async def prompt(ctx: Ctx) -> None:
                       "The campaign budget is {budget}.", budget=tr.tenge(c.budget_tenge)) + now,
                  ([keep] if d.get("cost") else []) + [nav_row(ctx)])
     elif st.step == PLACE:
-        reply = [[ReplyButton(tr._("📍 Send the location"), request_location=True)]]
-        if d.get("location"):  # editing a returned proposal that has one
-            reply.append([ReplyButton(tr._("Keep as it is »"))])
+        keeps = ((tr._("Keep as it is »"),),) if d.get("location") else ()  # a returned proposal that has one
         ctx.show(tr._("Where should it be? Send the location with the «📍 Send the location» button "
                       "(or 📎 → Location), or press «Skip»."),
-                 reply=reply + [[ReplyButton(tr._("Skip")), ReplyButton(tr._("« Back"))]])
+                 request=Request("location", tr._("📍 Send the location"), keeps + ((tr._("Skip"), tr._("« Back")),)))
     elif st.step == PHOTO:
         ctx.show(tr._("Add a photo of the place, if you have one, or press «Skip»."),
                  ([keep] if d.get("photo") else []) + [[Button(tr._("Skip »"), SKIP)], nav_row(ctx)])
@@ -242,16 +240,16 @@ async def _place(ctx: Ctx) -> None:
     st, ev, tr = ctx.state, ctx.event, ctx.tr
     if ev.kind == "location" and ev.location:
         st.data["location"], st.step = [float(ev.location[0]), float(ev.location[1])], PHOTO
-        ctx.show(tr._("The location is saved."), remove_reply=True)
+        ctx.show(tr._("The location is saved."), request_over=True)
     elif ev.kind == "text" and ev.text.strip() == tr._("Keep as it is »") and st.data.get("location"):
         st.step = PHOTO
-        ctx.show(tr._("The location is saved."), remove_reply=True)
+        ctx.show(tr._("The location is saved."), request_over=True)
     elif ev.kind == "text" and ev.text.strip() == tr._("Skip"):
         st.data["location"], st.step = None, PHOTO
-        ctx.show(tr._("Without a location."), remove_reply=True)
+        ctx.show(tr._("Without a location."), request_over=True)
     elif phone_flow.is_back(ctx):
         st.step = COST
-        ctx.show(tr._("Back to the cost."), remove_reply=True)
+        ctx.show(tr._("Back to the cost."), request_over=True)
     else:
         ctx.show(tr._("Please press «📍 Send the location» or «Skip» below."))
     await prompt(ctx)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from bot.flows.base import Button, Ctx
 from bot.flows.buttons import Choice, Kind
 from bot.i18n import Translator
@@ -10,6 +12,15 @@ from bot.services.quarters import PERIOD
 BACK = "back"
 CANCEL = "cancel"
 LANGUAGE = Kind("lang", Choice(("kk", "ru")))  # "lang:kk": registration and settings
+
+
+def tell_apart(labels: list[str], *extras: list[str]) -> list[str]:
+    """Options whose labels would read alike (two campaigns or reports of the same name) get their extras, e.g. a
+    date, then a number in the list, until every option can be told apart on any channel."""
+    for extra in [*extras, [f"{i}" for i in range(1, len(labels) + 1)]]:
+        seen = Counter(labels)
+        labels = [f"{label} · {x}" if seen[label] > 1 else label for label, x in zip(labels, extra, strict=True)]
+    return labels
 
 
 def nav_row(ctx: Ctx, back: bool = True, cancel: bool = True) -> list[Button]:

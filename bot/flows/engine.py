@@ -131,7 +131,7 @@ class Conversations:
         elif _registered(ctx):
             await menu.show(ctx, ctx.tr._("Cancelled. Main menu:") if had else None)
         else:
-            ctx.show(ctx.tr._("Registration stopped. To start again, send /start."), remove_reply=True)
+            ctx.show(ctx.tr._("Registration stopped. To start again, send /start."), request_over=True)
 
 
 def _registered(ctx: Ctx) -> bool:

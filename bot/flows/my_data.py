@@ -48,7 +48,7 @@ async def my_data_text(ctx: Ctx) -> str:
         place = esc(" › ".join(t.name(ctx.lang) for t in path)) + f" ({d.territory_kato})"
     head = tr._(
         "<b>What we keep about you</b>\n\n"
-        "Telegram ID: {user_id}\nLanguage: {language}\nSettlement: {place}\nName: {name}\nPhone: {phone}\n"
+        "Account ID: {user_id}\nLanguage: {language}\nSettlement: {place}\nName: {name}\nPhone: {phone}\n"
         "Consent: version {version}, {consent_at}\nNotifications: {notif}\nRegistered: {registered}",
         user_id=d.user_id, language=tr._("Kazakh") if d.language == "kk" else tr._("Russian"), place=place,
         name=esc(d.name) or "—", phone=esc(d.phone) or "—", version=esc(d.consent_version) or "—",

@@ -1,15 +1,15 @@
-"""Sharing one's own phone with Telegram's contact button: used by registration and by appeals."""
+"""Sharing one's own phone with the channel's contact button: used by registration and by appeals."""
 
 from __future__ import annotations
 
-from bot.flows.base import Ctx, ReplyButton
+from bot.flows.base import Ctx, Request
 from bot.services.residents import NotOwnContact, PhoneTaken
 
 
-def keyboard(ctx: Ctx, skip: bool = True) -> list[list[ReplyButton]]:
-    row = [ReplyButton(ctx.tr._("Skip"))] if skip else []
-    return [[ReplyButton(ctx.tr._("📱 Share my number"), request_contact=True)],
-            row + [ReplyButton(ctx.tr._("« Back"))]]
+def request(ctx: Ctx, skip: bool = True) -> Request:
+    """Ask for the person's own number, with «« Back» (and «Skip») beside the press that shares it."""
+    answers = ((ctx.tr._("Skip"),) if skip else ()) + (ctx.tr._("« Back"),)
+    return Request("phone", ctx.tr._("📱 Share my number"), (answers,))
 
 
 VERIFIED, TAKEN, RETRY = "verified", "taken", "retry"
@@ -26,18 +26,18 @@ async def accept_contact(ctx: Ctx, skip: bool = True) -> str:
         return VERIFIED
     except NotOwnContact:
         ctx.show(tr._("Please share your own number with the «📱 Share my number» button."),
-                 reply=keyboard(ctx, skip))
+                 request=request(ctx, skip))
     except PhoneTaken:
         if skip:
             ctx.show(tr._("This number is already registered with another account. "
                           "Registration continues without it; if this is a mistake, please contact the akimat."))
         else:
             ctx.show(tr._("This number is already registered with another account, so it cannot be used here. "
-                          "If this is a mistake, please contact the akimat."), reply=keyboard(ctx, skip))
+                          "If this is a mistake, please contact the akimat."), request=request(ctx, skip))
         return TAKEN
     except ValueError:
         ctx.show(tr._("I could not read this number. Please use the «📱 Share my number» button."),
-                 reply=keyboard(ctx, skip))
+                 request=request(ctx, skip))
     return RETRY
 
 

@@ -49,7 +49,7 @@ async def prompt(ctx: Ctx) -> None:
         ctx.show(ctx.tr._(
             "Share your phone number with the button below. The akimat needs it to answer your complaints "
             "and requests, and it is needed for voting in the People's Budget. You can skip this now."),
-            reply=phone.keyboard(ctx))
+            request=phone.request(ctx))
 
 
 async def handle(ctx: Ctx) -> None:
@@ -105,11 +105,11 @@ async def _phone(ctx: Ctx) -> None:
         await finish(ctx)
     elif phone.is_back(ctx):
         st.step = TERRITORY
-        ctx.show(tr._("Let's choose the settlement again."), remove_reply=True)
+        ctx.show(tr._("Let's choose the settlement again."), request_over=True)
         await prompt(ctx)
     elif ev.kind == "text":
-        ctx.show(tr._("Please do not type the number: press «📱 Share my number», so Telegram "
-                      "confirms it is yours. Or press «Skip»."), reply=phone.keyboard(ctx))
+        ctx.show(tr._("Please do not type the number: press «📱 Share my number», so the messenger "
+                      "confirms it is yours. Or press «Skip»."), request=phone.request(ctx))
     else:
         wrong_input(ctx)
         await prompt(ctx)
@@ -119,7 +119,7 @@ async def finish(ctx: Ctx) -> None:
     payload = (ctx.state.data.get("payload") if ctx.state else "") or ""
     ctx.resident = await ctx.services.residents.complete_registration(ctx.event.user_id)
     ctx.state = None
-    ctx.show(ctx.tr._("Registration is complete. Thank you!"), remove_reply=True)
+    ctx.show(ctx.tr._("Registration is complete. Thank you!"), request_over=True)
     if payload:
         await deeplinks.route(ctx, payload)
     else:

@@ -5,8 +5,8 @@ What a flow declares: its name; its conversation (``handle`` and ``prompt``); th
 (bot/flows/buttons.py) and which of them work from anywhere; which of its steps are a draft that another flow's
 "from anywhere" button must not trample; its main-menu entry; its deep links (``/start vote_12``); its commands
 and the roles they need. The engine (bot/flows/engine.py), the main menu, deep links, ``/cancel`` and the command
-menus (bot/commands.py) are built from it. A flow reaches another flow through ``ctx.flows``, never by importing
-it, so the flows form no import cycle.
+menus (bot/channels/telegram/commands.py) are built from it. A flow reaches another flow through ``ctx.flows``,
+never by importing it, so the flows form no import cycle.
 """
 
 from __future__ import annotations

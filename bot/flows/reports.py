@@ -8,7 +8,7 @@ from babel.numbers import format_decimal
 from bot.flows import menu
 from bot.flows.base import Button, Ctx, clip, esc
 from bot.flows.buttons import STARS, Int, Kind
-from bot.flows.common import BACK, paging_row, period_name, question_text, wrong_input
+from bot.flows.common import BACK, paging_row, period_name, question_text, tell_apart, wrong_input
 from bot.flows.registry import DeepLink, FlowSpec, MenuEntry
 from bot.i18n import N_
 from bot.services.reports import QUESTION_MAX, ReportError, ReportNotFound
@@ -42,8 +42,10 @@ async def prompt(ctx: Ctx) -> None:
             ctx.show(tr._("No akim's reports have been published for your place yet."))
             await menu.show(ctx)
             return
-        rows = [[Button(clip(f"{period_name(tr, r.period)} · {r.title(ctx.lang)}"), OPEN.pack(r.id))]
-                for r in items[:PAGE]]
+        shown = items[:PAGE]
+        labels = tell_apart([clip(f"{period_name(tr, r.period)} · {r.title(ctx.lang)}") for r in shown],
+                            [tr.date(r.published_at) for r in shown])
+        rows = [[Button(label, OPEN.pack(r.id))] for label, r in zip(labels, shown, strict=True)]
         paging = paging_row(PAGE_TO, page, len(items) > PAGE)
         if paging:
             rows.append(paging)

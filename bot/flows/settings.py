@@ -44,7 +44,7 @@ async def prompt(ctx: Ctx) -> None:
     elif st.step == TERRITORY:
         await territory.show(ctx)
     elif st.step == DELETE:
-        ctx.show(tr._("Delete all your personal data? Your Telegram ID, phone, name, settlement and settings will be "
+        ctx.show(tr._("Delete all your personal data? Your account ID, phone, name, settlement and settings will be "
                       "erased, and so will your questions, meeting answers and report ratings; messages not yet "
                       "sent to you will be cancelled. Your appeals stay with the akimat as official records (the "
                       "text, the name you gave and the answers), no longer linked to your account or phone. Your "

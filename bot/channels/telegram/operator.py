@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiogram import Bot, F, Router
 from aiogram.types import CallbackQuery, Message
 
+from bot.channels.telegram import render
 from bot.desk.operator import OperatorDesk, OperatorMessage
-from bot.handlers import render
 
 
 def make_router(operator_chat_id: int | None) -> Router:

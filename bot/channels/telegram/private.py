@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.enums import ChatType
 from aiogram.types import CallbackQuery, Message
 
+from bot.channels.telegram.channel import TelegramChannel
 from bot.flows.base import Services
 from bot.flows.engine import Conversations
-from bot.handlers import events, render
 from bot.i18n import I18n, pick_language
 
 log = logging.getLogger("qatysu.private")
@@ -31,26 +31,26 @@ def _foreign(user_id: int | None, chat_id: int) -> bool:
     return user_id != chat_id
 
 
-async def on_message(message: Message, bot: Bot, conversations: Conversations) -> None:
+async def on_message(message: Message, telegram: TelegramChannel, conversations: Conversations) -> None:
     if _foreign(message.from_user.id if message.from_user else None, message.chat.id):
         log.warning("message in private chat %s from someone else (%s) ignored", message.chat.id,
                     message.from_user.id if message.from_user else None)
         return
 
     async def deliver(screens):
-        await render.send(bot, message.chat.id, screens)
+        await telegram.send(message.chat.id, screens)
 
-    await conversations.handle(events.from_message(message), deliver)
+    await conversations.handle(telegram.event(message), deliver)
 
 
-async def on_edited(message: Message, bot: Bot, conversations: Conversations) -> None:
+async def on_edited(message: Message, telegram: TelegramChannel, conversations: Conversations) -> None:
     if _foreign(message.from_user.id if message.from_user else None, message.chat.id):
         return
-    screens = await conversations.edited(events.from_message(message))
-    await render.send(bot, message.chat.id, screens)
+    screens = await conversations.edited(telegram.event(message))
+    await telegram.send(message.chat.id, screens)
 
 
-async def on_button(callback: CallbackQuery, bot: Bot, conversations: Conversations, i18n: I18n,
+async def on_button(callback: CallbackQuery, telegram: TelegramChannel, conversations: Conversations, i18n: I18n,
                     services: Services) -> None:
     chat_id = callback.message.chat.id  # type: ignore[union-attr] - the filter saw the message
     if _foreign(callback.from_user.id, chat_id):
@@ -64,9 +64,9 @@ async def on_button(callback: CallbackQuery, bot: Bot, conversations: Conversati
         return
 
     async def deliver(screens):
-        await render.answer_callback(bot, callback, screens)
+        await telegram.answer(callback, screens)
 
-    await conversations.handle(events.from_callback(callback), deliver)
+    await conversations.handle(telegram.event(callback), deliver)
 
 
 async def on_stray_button(callback: CallbackQuery) -> None:

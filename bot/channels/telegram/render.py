@@ -1,9 +1,10 @@
-"""Screens → Telegram messages."""
+"""Screens → Telegram messages: what a screen means, in Telegram's shapes (see ``markup``)."""
 
 from __future__ import annotations
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
+from aiogram.methods import SendDocument, SendMessage, SendPhoto, TelegramMethod
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
@@ -21,13 +22,15 @@ CAPTION_LIMIT = 1024  # Telegram's limit for a photo caption
 
 
 def markup(screen: Screen) -> Markup:
-    if screen.remove_reply:
+    """A request becomes a reply keyboard (the press that shares, then the answers' rows); a choice becomes an
+    inline keyboard, row for row."""
+    if screen.request_over:
         return ReplyKeyboardRemove()
-    if screen.reply:
+    if (r := screen.request) is not None:
+        press = KeyboardButton(text=r.label, request_contact=r.kind == "phone" or None,
+                               request_location=r.kind == "location" or None)
         return ReplyKeyboardMarkup(
-            keyboard=[[KeyboardButton(text=b.text, request_contact=b.request_contact or None,
-                                      request_location=b.request_location or None) for b in row]
-                      for row in screen.reply],
+            keyboard=[[press], *([KeyboardButton(text=t) for t in row] for row in r.answers if row)],
             resize_keyboard=True, is_persistent=True)
     if screen.buttons:
         return InlineKeyboardMarkup(inline_keyboard=[
@@ -36,24 +39,29 @@ def markup(screen: Screen) -> Markup:
     return None
 
 
+def messages(chat_id: int, screen: Screen) -> list[TelegramMethod]:
+    """The Bot API calls that show one screen: a message, or a photo or document with the text as its caption
+    (a text over Telegram's caption limit goes first as a message of its own)."""
+    if screen.photo is None and screen.document is None:
+        return [SendMessage(chat_id=chat_id, text=screen.text, reply_markup=markup(screen))]
+    media: object
+    if screen.photo is not None:
+        media = BufferedInputFile(screen.photo, "chart.png") if isinstance(screen.photo, bytes) else screen.photo
+        make, key = SendPhoto, "photo"
+    else:
+        doc = screen.document
+        media = BufferedInputFile(doc, screen.filename) if isinstance(doc, bytes) else doc
+        make, key = SendDocument, "document"
+    if len(screen.text) <= CAPTION_LIMIT:  # the HTML source: never shorter than what Telegram counts
+        return [make(chat_id=chat_id, caption=screen.text or None, reply_markup=markup(screen), **{key: media})]
+    return [SendMessage(chat_id=chat_id, text=screen.text), make(chat_id=chat_id, reply_markup=markup(screen),
+                                                                   **{key: media})]
+
+
 async def send(bot: Bot, chat_id: int, screens: list[Screen]) -> None:
     for screen in screens:
-        if screen.photo is None and screen.document is None:
-            await bot.send_message(chat_id, screen.text, reply_markup=markup(screen))
-            continue
-        if screen.photo is not None:
-            photo = BufferedInputFile(screen.photo, "chart.png") if isinstance(screen.photo, bytes) else screen.photo
-            method = bot.send_photo
-            media: object = photo
-        else:
-            doc = screen.document
-            media = BufferedInputFile(doc, screen.filename) if isinstance(doc, bytes) else doc
-            method = bot.send_document
-        if len(screen.text) <= CAPTION_LIMIT:  # the HTML source: never shorter than what Telegram counts
-            await method(chat_id, media, caption=screen.text or None, reply_markup=markup(screen))
-        else:
-            await bot.send_message(chat_id, screen.text)
-            await method(chat_id, media, reply_markup=markup(screen))
+        for method in messages(chat_id, screen):
+            await bot(method)
 
 
 async def answer_callback(bot: Bot, cb: CallbackQuery, screens: list[Screen]) -> None:
