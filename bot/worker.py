@@ -47,6 +47,10 @@ async def lead(app: App, stop: asyncio.Event, *, check_seconds: float = CHECK_SE
                     job.modify(next_run_time=now if isinstance(job.trigger, IntervalTrigger)
                                else job.trigger.get_next_fire_time(None, now))
                 scheduler.resume()
+                try:  # the rows a gone holder's sender left "sending": unknown, not resent (and not left hanging)
+                    await app.sender.recover()
+                except Exception:  # noqa: BLE001 - the sender looks again by itself
+                    log.exception("recovering the outbox after a takeover failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), check_seconds)
     finally:
