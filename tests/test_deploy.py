@@ -55,3 +55,14 @@ def test_systemd_units_start_after_the_migrations() -> None:
     timer = configparser.ConfigParser(interpolation=None)
     timer.read(units["qatysu-backup.timer"])
     assert timer["Timer"]["OnCalendar"] and timer["Timer"]["Persistent"] == "true"
+
+
+def test_a_worker_without_a_token_says_so_and_never_starts_the_sandbox(monkeypatch, tmp_path, capsys) -> None:
+    from bot.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("QATYSU_CONFIG", "")
+    monkeypatch.delenv("QATYSU_TELEGRAM__TOKEN", raising=False)
+    assert main(["worker"]) == 2
+    assert "no Telegram bot token" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []  # no sandbox database made
