@@ -21,9 +21,9 @@ from bot.channels.telegram import errors, operator, private
 from bot.channels.telegram.channel import TelegramChannel
 from bot.config import Settings
 from bot.delivery.broadcasts import BroadcastDesk
-from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.retry import RetryAfter
 from bot.delivery.sender import OutboxSender
+from bot.delivery.shared_limit import make_limiter
 from bot.desk.desk import Desk
 from bot.desk.operator import OperatorDesk
 from bot.effects import Effects
@@ -71,6 +71,9 @@ class App:
 
     async def close(self) -> None:
         await self.bot.session.close()
+        close_limiter = getattr(self.sender.limiter, "close", None)
+        if close_limiter is not None:
+            await close_limiter()
         await self.engine.dispose()
 
 
@@ -120,8 +123,9 @@ async def build_app(settings: Settings, session: BaseSession | None = None, *, m
     bot = make_bot(settings, session)
     bot.session.middleware(RetryAfter())
     # a batch is about a second of sending: what a crash can leave "unknown" stays small
-    sender = OutboxSender(bot, outbox, RateLimiter(d.overall_per_second, d.private_per_second, d.group_per_minute),
-                          batch=max(8, min(100, round(d.overall_per_second))))
+    # one process: the limits in memory; several ([redis] url): shared through Redis by every sender
+    sender = OutboxSender(bot, outbox, make_limiter(settings), batch=max(8, min(100, round(d.overall_per_second))),
+                          engine=engine)
     desk = Desk(bot, services, settings, i18n, outbox, wake_sender=sender.wake.set)
     effects = Effects()
     effects.register("appeal_", desk.on_effect)

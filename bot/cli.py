@@ -69,7 +69,32 @@ def _parser() -> argparse.ArgumentParser:
                      help="only appeals received on or after this day (Kazakhstan time)")
     add_budget_parser(sub)
     add_keys_parser(sub)
+    _add_worker_parser(sub)
     return p
+
+
+def _add_worker_parser(sub) -> None:
+    sub.add_parser("worker", help="background work only: the outbox sender and the scheduled jobs (one worker "
+                                  "at a time runs the jobs, under a lease); no updates")
+
+
+def _worker(settings: Settings) -> int:
+    """``qatysu worker``: needs a token (it sends to Telegram); never the sandbox."""
+    if settings.telegram.token is None:
+        print("qatysu worker: no Telegram bot token is configured ([telegram] token or QATYSU_TELEGRAM__TOKEN)",
+              file=sys.stderr)
+        return 2
+    from bot.services.phone_key import PhoneKeyError
+    from bot.worker import run_worker
+
+    try:
+        return asyncio.run(run_worker(settings))
+    except PhoneKeyError as exc:
+        print(f"qatysu worker: the worker does not start: {exc}", file=sys.stderr)
+        return 2
+    except Exception:  # the log (which never shows the token) says why
+        log.exception("qatysu worker stopped on an error")
+        return 1
 
 
 def _iso_date(value: str) -> date:
@@ -116,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
         except Exception:  # the log (which never shows the token) says why, not an interpreter traceback
             log.exception("qatysu stopped on an error")
             return 1
+    if args.cmd == "worker":
+        return _worker(settings)
     if args.cmd == "db":
         asyncio.run(_with_db(settings, lambda _s: asyncio.sleep(0)))
         print("database is up to date")

@@ -59,6 +59,10 @@ class DatabaseSettings(BaseModel):
     url: str = "sqlite+aiosqlite:///qatysu.db"
 
 
+class RedisSettings(BaseModel):
+    url: str | None = None
+
+
 class RolesSettings(BaseModel):
     admins: list[int] = Field(default_factory=list)
     operators: list[int] = Field(default_factory=list)
@@ -169,6 +173,7 @@ class Settings(BaseSettings):
 
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
     roles: RolesSettings = Field(default_factory=RolesSettings)
     locale: LocaleSettings = Field(default_factory=LocaleSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)

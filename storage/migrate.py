@@ -6,9 +6,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = (0x51415459, 1)  # a PostgreSQL advisory lock key: (namespace "QATY", migrations)
 
 
 def alembic_config(url: str) -> Config:
@@ -27,6 +29,11 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # several processes may start at once (replicas, a worker, `qatysu db upgrade`): one migrates, the
+            # others wait here and then find the schema current. Held until this transaction ends.
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:ns, :key)"), {"ns": MIGRATION_LOCK[0],
+                                                                                 "key": MIGRATION_LOCK[1]})
         await conn.run_sync(_do)
 
 

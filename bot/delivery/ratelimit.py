@@ -51,6 +51,6 @@ class RateLimiter:
         if delay > 0:
             await asyncio.sleep(delay)
 
-    def pause(self, seconds: float) -> None:
+    async def pause(self, seconds: float) -> None:
         """After a 429 with retry_after: nobody sends until then."""
         self._next_overall = max(self._next_overall, self._clock() + seconds)

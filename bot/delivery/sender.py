@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 import socket
 from pathlib import Path
@@ -17,12 +18,16 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.types import FSInputFile, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.retry import WAIT_ON_429
+from bot.delivery.shared_limit import SharedRateLimiter
+from bot.lease import CHECK_SECONDS, LocalLease, PgLease, free_leases, make_lease
 from bot.services.outbox import Claimed, OutboxService
 
 log = logging.getLogger("qatysu.delivery")
+RECOVER_SECONDS = 30  # how often a sender looks for rows left "sending" by a sender that is gone
 
 
 def _markup(payload: dict) -> InlineKeyboardMarkup | None:
@@ -48,9 +53,10 @@ async def deliver(bot: Bot, chat_id: int, payload: dict) -> Message:
 
 
 class OutboxSender:
-    def __init__(self, bot: Bot, outbox: OutboxService, limiter: RateLimiter, *, batch: int = 100,
-                 concurrency: int = 8, idle_seconds: float = 0.5, retry_seconds: float = 5) -> None:
-        self.bot, self.outbox, self.limiter = bot, outbox, limiter
+    def __init__(self, bot: Bot, outbox: OutboxService, limiter: RateLimiter | SharedRateLimiter, *, batch: int = 100,
+                 concurrency: int = 8, idle_seconds: float = 0.5, retry_seconds: float = 5,
+                 engine: AsyncEngine | None = None) -> None:
+        self.bot, self.outbox, self.limiter, self.engine = bot, outbox, limiter, engine
         self.batch, self.concurrency, self.idle, self.retry_seconds = batch, concurrency, idle_seconds, retry_seconds
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.wake = asyncio.Event()
@@ -63,7 +69,7 @@ class OutboxSender:
         try:
             msg = await deliver(self.bot, row.chat_id, row.payload)
         except TelegramRetryAfter as exc:
-            self.limiter.pause(exc.retry_after)
+            await self.limiter.pause(exc.retry_after)
             await self.outbox.retry(row, exc.retry_after, f"429 retry after {exc.retry_after}", count_attempt=False)
         except TelegramForbiddenError:
             await self.outbox.blocked(row)
@@ -106,19 +112,55 @@ class OutboxSender:
             await self.outbox.sent_many(done)
         return len(rows)
 
-    async def run_forever(self, stop: asyncio.Event) -> None:
-        recovered = await self.outbox.recover_after_crash()
+    async def recover(self) -> int:
+        """Rows left "sending" by a sender that is gone become "unknown", never resent. One process (no engine
+        given, or SQLite): every such row, at start. Several (PostgreSQL): each sender holds a lease named after
+        itself while it runs, and only the rows of senders whose lease is free are taken for lost."""
+        if self.engine is None or self.engine.dialect.name != "postgresql":
+            recovered = await self.outbox.recover_after_crash()
+        else:
+            claimed = {_lease_name(w): w for w in await self.outbox.in_flight_workers() if w}
+            gone = [claimed[n] for n in await free_leases(self.engine, list(claimed))]
+            recovered = await self.outbox.recover_after_crash(gone)
         if recovered:
-            log.warning("%s outbox rows were in flight at the last stop; marked unknown, not resent", recovered)
+            log.warning("%s outbox rows were in flight when their sender stopped; marked unknown, not resent",
+                        recovered)
+        return recovered
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        lease = make_lease(self.engine, _lease_name(self.worker)) if self.engine is not None else LocalLease("")
+        try:
+            await self._run(stop, lease)
+        finally:
+            await lease.release()
+
+    async def _run(self, stop: asyncio.Event, lease: LocalLease | PgLease) -> None:
+        loop = asyncio.get_running_loop()
+        checked, recovered_at = loop.time(), -math.inf
+        shared = isinstance(lease, PgLease)
         while not stop.is_set():
+            taken = 0
             try:
-                taken = await self.run_once()
+                if not lease.held:  # a sender claims only while others can see it is alive
+                    await lease.try_acquire()
+                elif loop.time() - checked >= CHECK_SECONDS:
+                    checked = loop.time()
+                    await lease.check()
+                # one process: once at start; several: now and then, for the rows of a sender that died
+                if lease.held and loop.time() - recovered_at >= (RECOVER_SECONDS if shared else math.inf):
+                    recovered_at = loop.time()
+                    await self.recover()
+                if lease.held:
+                    taken = await self.run_once()
             except Exception:  # noqa: BLE001 - a database hiccup must not stop delivery for good
                 log.exception("outbox sender cycle failed")
-                taken = 0
             if not taken:
                 self.wake.clear()
                 try:
                     await asyncio.wait_for(self.wake.wait(), self.idle)
                 except TimeoutError:
                     pass
+
+
+def _lease_name(worker: str) -> str:
+    return f"sender:{worker[:64]}"

@@ -7,7 +7,7 @@ the same row. A row left "sending" by a crash is marked "unknown", never resent.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum
@@ -157,9 +157,20 @@ class OutboxService:
                             .values(state=BLOCKED, error="blocked by the user"))
             await s.execute(update(Resident).where(Resident.chat_id == row.chat_id).values(reachable=False))
 
-    async def recover_after_crash(self) -> int:
-        """Rows claimed but never finished were in flight at a crash: report them as unknown, never resend."""
+    async def recover_after_crash(self, workers: Collection[str] | None = None) -> int:
+        """Rows claimed but never finished were in flight at a crash: report them as unknown, never resend.
+        ``workers``: only the rows these (gone) senders claimed; None: every such row (one process)."""
+        stmt = update(OutboxMessage).where(OutboxMessage.state == SENDING)
+        if workers is not None:
+            if not workers:
+                return 0
+            stmt = stmt.where(OutboxMessage.claimed_by.in_(list(workers)))
         async with self._sessions() as s, s.begin():
-            res = await s.execute(update(OutboxMessage).where(OutboxMessage.state == SENDING)
-                                  .values(state=UNKNOWN, error="in flight when the sender stopped"))
+            res = await s.execute(stmt.values(state=UNKNOWN, error="in flight when the sender stopped"))
             return res.rowcount or 0
+
+    async def in_flight_workers(self) -> list[str]:
+        """The senders that hold rows "sending" now."""
+        async with self._sessions() as s:
+            return list(await s.scalars(select(OutboxMessage.claimed_by).where(OutboxMessage.state == SENDING)
+                                        .distinct()))
