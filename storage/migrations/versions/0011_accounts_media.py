@@ -67,7 +67,22 @@ def _create_tables() -> None:
     )
 
 
+def _foreign_keys(on: bool) -> None:
+    """SQLite rebuilds ``resident`` to drop its columns: with foreign keys on, dropping the old table would delete
+    or refuse every row that points to a resident. The pragma works only outside a transaction, so the work so far
+    is committed first (this revision is not atomic on SQLite); the keys are checked before they are on again."""
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        return
+    if bind.connection.driver_connection.in_transaction:
+        bind.exec_driver_sql("COMMIT")
+    if on and bind.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+        raise RuntimeError("foreign keys broken while moving residents' Telegram ids to accounts")
+    bind.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
 def upgrade() -> None:
+    _foreign_keys(False)
     _create_tables()
     bind = op.get_bind()
     bind.execute(sa.text("INSERT INTO account (channel, account_id, chat_id, resident_id, created_at) "
@@ -100,9 +115,11 @@ def upgrade() -> None:
             bind.execute(sa.text(f"UPDATE {table} SET {new} = :m WHERE id = :i"), {"m": media_id, "i": row_id})
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_column(old)
+    _foreign_keys(True)
 
 
 def downgrade() -> None:
+    _foreign_keys(False)
     bind = op.get_bind()
     for table, old, new, _kind in MOVED:
         fk = 'fk_appeal_message_media_id_media' if table == 'appeal_message' else f'fk_{table}_{new}_media'
@@ -131,3 +148,4 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_media_sha256'))
     op.drop_table('media')
     op.drop_table('account')
+    _foreign_keys(True)
