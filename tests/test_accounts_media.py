@@ -5,7 +5,7 @@ of platform file ids; the migration moves today's Telegram ids there; deleting o
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -154,7 +154,7 @@ async def test_media_are_kept_under_our_ids_with_a_file_id_per_channel(app: App)
 async def test_the_migration_moves_telegram_ids_to_accounts_and_media(database_url: str) -> None:
     engine = make_engine(database_url)
     await upgrade(engine, "0009")
-    now = "2026-11-01 10:00:00+00:00"
+    now = datetime(2026, 11, 1, 10, tzinfo=UTC)
     async with engine.begin() as conn:
         run = conn.execute
         await run(sa.text("INSERT INTO territory (kato, parent_kato, level, name_kk, name_ru, search_key, is_demo) "
