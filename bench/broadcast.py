@@ -33,7 +33,7 @@ from bot.config import Settings
 from bot.sandbox_mode import SAMPLE, TOKEN
 from bot.services.broadcasts import Audience
 from sandbox import Sandbox
-from storage.models import OutboxMessage, Resident, utcnow
+from storage.models import Account, OutboxMessage, Resident, utcnow
 
 DISTRICT = "113200000"  # Akkol district in bot/data/territories_sample.csv
 VILLAGES = ("113239000", "113241100", "113241200", "113220400")  # places under it
@@ -61,14 +61,17 @@ async def seed_residents(sessions: async_sessionmaker[AsyncSession], user_ids: S
     now = utcnow()
 
     def rows(ids: Iterable[int]) -> list[dict[str, Any]]:
-        return [dict(channel="telegram", user_id=uid, chat_id=uid, language=language_of(uid),
+        return [dict(language=language_of(uid),
                      territory_kato=places[k % len(places)], consent_version="bench", consent_at=now,
                      notifications=True, reachable=True, registered_at=now, created_at=now, is_demo=True)
                 for k, uid in enumerate(ids)]
 
     for start in range(0, len(user_ids), chunk):
         async with sessions() as s, s.begin():
-            await s.execute(insert(Resident), rows(user_ids[start:start + chunk]))
+            some = user_ids[start:start + chunk]
+            made = await s.scalars(insert(Resident).returning(Resident.id, sort_by_parameter_order=True), rows(some))
+            await s.execute(insert(Account), [dict(channel="telegram", account_id=uid, chat_id=uid, resident_id=rid,
+                                                   created_at=now) for uid, rid in zip(some, made, strict=True)])
 
 
 def bot_messages_per_chat(sb: Sandbox, user_ids: Iterable[int]) -> Counter[int]:

@@ -33,7 +33,7 @@ async def fill(url: str, residents: int) -> float:
     from bot.services.territories import TerritoryService
     from storage.db import make_engine, make_session_factory
     from storage.migrate import upgrade
-    from storage.models import Resident
+    from storage.models import Account, Resident
 
     engine = make_engine(url)
     started = time.perf_counter()
@@ -43,14 +43,17 @@ async def fill(url: str, residents: int) -> float:
         async with engine.connect() as conn:
             katos = [r[0] for r in await conn.execute(text("SELECT kato FROM territory WHERE level = 'village'"))]
         at = datetime(2025, 6, 1, tzinfo=UTC)
-        rows = [dict(channel="telegram", user_id=FIRST_USER + i, chat_id=FIRST_USER + i,
-                     language="kk" if i % 3 else "ru", territory_kato=katos[i % len(katos)],
+        rows = [dict(language="kk" if i % 3 else "ru", territory_kato=katos[i % len(katos)],
                      phone_hash=f"{i:064x}", phone_verified_at=at, consent_version="v1", consent_at=at,
                      notifications=True, reachable=True, registered_at=at, created_at=at, is_demo=False)
                 for i in range(residents)]
         for i in range(0, len(rows), BATCH):
             async with engine.begin() as conn:
-                await conn.execute(insert(Resident), rows[i:i + BATCH])
+                made = (await conn.execute(insert(Resident).returning(Resident.id, sort_by_parameter_order=True),
+                                           rows[i:i + BATCH])).scalars().all()
+                await conn.execute(insert(Account), [dict(channel="telegram", account_id=FIRST_USER + i + k,
+                                                          chat_id=FIRST_USER + i + k, resident_id=rid, created_at=at)
+                                                     for k, rid in enumerate(made)])
         async with engine.connect() as conn:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             await conn.execute(text("ANALYZE"))

@@ -38,6 +38,7 @@ from bot.services.broadcasts import BroadcastService
 from bot.services.budget import BudgetService
 from bot.services.budget_notices import BudgetNotices
 from bot.services.calendar import WorkCalendar
+from bot.services.media import MediaService
 from bot.services.meetings import MeetingService
 from bot.services.outbox import OutboxService
 from bot.services.phone_key import configured_key, open_key
@@ -119,7 +120,8 @@ async def build_app(settings: Settings, session: BaseSession | None = None, *, m
                                   default_language=settings.locale.default)
     services = Services(residents=residents, territories=TerritoryService(sessions), roles=roles, appeals=appeals,
                         budget=BudgetService(sessions, phone_key=key), outbox=outbox, tasks=tasks,
-                        reports=ReportService(sessions), meetings=meetings, broadcasts=broadcasts)
+                        reports=ReportService(sessions), meetings=meetings, broadcasts=broadcasts,
+                        media=MediaService(sessions))
     bot = make_bot(settings, session)
     bot.session.middleware(RetryAfter())
     # a batch is about a second of sending: what a crash can leave "unknown" stays small
@@ -136,7 +138,7 @@ async def build_app(settings: Settings, session: BaseSession | None = None, *, m
     # People's Budget: phase notices and results (scheduled tasks), proposals to the admins, decisions to authors
     budget_notices = BudgetNotices(services.budget, services.residents, roles, services.territories, outbox,
                                    BudgetTexts(i18n), default_language=settings.locale.default,
-                                   wake=sender.wake.set)
+                                   wake=sender.wake.set, media=services.media)
     budget_notices.register(services.tasks)
     effects.register("budget_", budget_notices.on_effect)
     conversations = Conversations(services, settings, i18n, StateStore(sessions), effects=effects)

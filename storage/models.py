@@ -87,22 +87,19 @@ class Territory(Base):
 
 
 class Resident(Base):
-    """A person talking to the bot through one channel. Personal fields are erasable."""
+    """A person, whatever channels they write from (their accounts are in ``account``). Personal fields are
+    erasable."""
 
     __tablename__ = "resident"
-    __table_args__ = (UniqueConstraint("channel", "user_id", name="uq_resident_channel_user"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    channel: Mapped[str] = mapped_column(String(16), default="telegram")
-    user_id: Mapped[int | None] = mapped_column(BigInteger)
-    chat_id: Mapped[int | None] = mapped_column(BigInteger)
     language: Mapped[str | None] = mapped_column(String(2))
     territory_kato: Mapped[str | None] = mapped_column(
         String(12), ForeignKey("territory.kato", ondelete="SET NULL"), index=True
     )
     name: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(20))
-    # Keyed hash (HMAC-SHA256) of the normalised phone: one person, one phone, across accounts.
+    # Keyed hash (HMAC-SHA256) of the normalised phone: one person, one phone, across accounts and channels.
     phone_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     phone_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     consent_version: Mapped[str | None] = mapped_column(String(32))
@@ -113,6 +110,51 @@ class Resident(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Account(Base):
+    """One account of a resident on one channel: the platform's user id and the chat to write to. A person is
+    found by (channel, account_id); their accounts on several channels share one resident once they verify the
+    same phone (bot/services/residents.py). Deleted with the person's data."""
+
+    __tablename__ = "account"
+    __table_args__ = (UniqueConstraint("channel", "account_id", name="uq_account_channel_account"),
+                      # one account per channel and person: a second Telegram account cannot take a verified phone
+                      UniqueConstraint("resident_id", "channel", name="uq_account_resident_channel"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    account_id: Mapped[int] = mapped_column(BigInteger)  # Telegram user id, WhatsApp wa_id (digits)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)  # where the bot writes to the person on the channel
+    resident_id: Mapped[int] = mapped_column(Integer, ForeignKey("resident.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Media(Base):
+    """A photo or document under the project's own id; the platforms' file ids are a per-channel cache in
+    ``media_file``. ``sha256`` is of the content when the bot had the bytes (None for a file it only relayed)."""
+
+    __tablename__ = "media"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # photo | document
+    mime: Mapped[str | None] = mapped_column(String(100))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class MediaFile(Base):
+    """The id one channel knows a media by (Telegram's file_id): sent again by that id without re-uploading."""
+
+    __tablename__ = "media_file"
+    __table_args__ = (UniqueConstraint("media_id", "channel", name="uq_media_file_media_channel"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    media_id: Mapped[int] = mapped_column(Integer, ForeignKey("media.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    file_id: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class StaffRole(Base):
@@ -254,7 +296,7 @@ class AppealMessage(Base):
     direction: Mapped[str] = mapped_column(String(8))
     text: Mapped[str | None] = mapped_column(Text)
     media_kind: Mapped[str | None] = mapped_column(String(16))  # photo, document
-    file_id: Mapped[str | None] = mapped_column(String(255))
+    media_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("media.id", ondelete="SET NULL"), index=True)
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     author_user_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -374,7 +416,7 @@ class BudgetProject(Base):
     )
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
-    photo_file_id: Mapped[str | None] = mapped_column(String(255))
+    photo_media_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("media.id", ondelete="SET NULL"))
     author_resident_id: Mapped[int | None] = mapped_column(
         Integer, ForeignKey("resident.id", ondelete="SET NULL"), index=True
     )
@@ -485,7 +527,7 @@ class Report(Base):
     title_ru: Mapped[str] = mapped_column(String(200))
     summary_kk: Mapped[str] = mapped_column(Text)
     summary_ru: Mapped[str] = mapped_column(Text)
-    document_file_id: Mapped[str | None] = mapped_column(String(255))
+    document_media_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("media.id", ondelete="SET NULL"))
     document_name: Mapped[str | None] = mapped_column(String(200))
     published_by: Mapped[int | None] = mapped_column(BigInteger)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -36,7 +36,7 @@ from bot.services.appeals import (
     text_similarity,
 )
 from bot.services.calendar import WorkCalendar
-from storage.models import Appeal, AuditLog, Resident
+from storage.models import Account, Appeal, AuditLog, Resident
 
 ALMATY = ZoneInfo("Asia/Almaty")  # UTC+5 since 1 March 2024
 AZAT, KARAOZEK = "114033100", "114043100"  # villages in two okrugs of one district (tests/data)
@@ -182,7 +182,7 @@ async def test_bad_values_are_refused(app: App, svc: AppealService, rid: int) ->
     with pytest.raises(InvalidAppeal):
         await svc.create(rid, "complaint", "roads", AZAT, "Яма на дороге", "en")
     with pytest.raises(InvalidAppeal):
-        await new(svc, rid, attachments=[{"kind": "video", "file_id": "x"}])
+        await new(svc, rid, attachments=[{"kind": "video", "media_id": 1}])
     with pytest.raises(ResidentNotFound):
         await new(svc, 987654, kind="message")
     await app.services.residents.delete_personal_data(501)
@@ -190,11 +190,13 @@ async def test_bad_values_are_refused(app: App, svc: AppealService, rid: int) ->
         await new(svc, rid, kind="message")
 
 
-async def test_attachments_and_location_are_in_messages(svc: AppealService, rid: int) -> None:
-    a = await new(svc, rid, attachments=[{"kind": "photo", "file_id": "PHOTO1"},
-                                         Attachment("document", "DOC1")], location=(51.95, 70.98))
+async def test_attachments_and_location_are_in_messages(app: App, svc: AppealService, rid: int) -> None:
+    photo, doc = (await app.services.media.adopt("telegram", "photo", "PHOTO1"),
+                  await app.services.media.adopt("telegram", "document", "DOC1"))
+    a = await new(svc, rid, attachments=[{"kind": "photo", "media_id": photo},
+                                         Attachment("document", doc)], location=(51.95, 70.98))
     msgs = await svc.conversation(a.id, resident_id=rid)
-    assert [(m.direction, m.media_kind, m.file_id) for m in msgs] == [
+    assert [(m.direction, m.media_kind, await app.services.media.file_id(m.media_id, "telegram")) for m in msgs] == [
         ("in", "photo", "PHOTO1"), ("in", "document", "DOC1"), ("in", None, None)]
     assert (msgs[2].latitude, msgs[2].longitude) == (51.95, 70.98)
 
@@ -408,10 +410,11 @@ async def test_resident_isolation(app: App, svc: AppealService, clock: Clock, ri
     assert (await svc.get(mine.id)).status == AppealStatus.ANSWERED
 
 
-async def test_conversation_and_message_mapping(svc: AppealService, rid: int) -> None:
+async def test_conversation_and_message_mapping(app: App, svc: AppealService, rid: int) -> None:
     a = await new(svc, rid)
     await svc.set_operator_thread(a.id, topic_id=77, card_message_id=1000)
-    inbound = await svc.add_message(a.id, "in", text="Добавлю фото", media_kind="photo", file_id="F1",
+    photo = await app.services.media.adopt("telegram", "photo", "F1")
+    inbound = await svc.add_message(a.id, "in", text="Добавлю фото", media_kind="photo", media_id=photo,
                                     resident_id=rid, resident_chat_message_id=10, operator_chat_message_id=1001)
     note = await svc.add_message(a.id, Direction.NOTE, text="Позвонить в РЭС", author_user_id=OP1,
                                  operator_chat_message_id=1002)
@@ -574,4 +577,5 @@ async def test_resident_rows_are_never_deleted_under_an_appeal(app: App, svc: Ap
         assert r is not None and r.phone is None
         # the appeal stays, owned by an empty row of its own: its name leads to nothing else of the person's
         owner = await s.get(Resident, (await svc.get(a.id)).resident_id)
-        assert owner is not None and owner.id != rid and owner.deleted_at is not None and owner.user_id is None
+        assert owner is not None and owner.id != rid and owner.deleted_at is not None
+        assert (await s.scalars(select(Account).where(Account.resident_id.in_([rid, owner.id])))).all() == []

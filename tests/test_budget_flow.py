@@ -16,7 +16,7 @@ from bot.app import App
 from bot.charts import budget_chart
 from bot.flows.budget_propose import parse_tenge
 from bot.services.budget import Decision
-from storage.models import BudgetCampaign, BudgetProject, Resident, Vote
+from storage.models import Account, BudgetCampaign, BudgetProject, Resident, Vote
 from tests.conftest import ADMIN
 from tests.support.telegram import Person, Telegram
 from tests.test_registration import KK, RU, register
@@ -101,11 +101,12 @@ async def voters(app: App, n: int, first_uid: int, kato: str = KOKTAL) -> list[i
     ids = []
     async with app.sessions() as s, s.begin():
         for uid in range(first_uid, first_uid + n):
-            r = Resident(channel="telegram", user_id=uid, chat_id=uid, language="kk", territory_kato=kato,
+            r = Resident(language="kk", territory_kato=kato,
                          phone_hash=hashlib.sha256(f"voter-{uid}".encode()).hexdigest(), phone_verified_at=now,
                          consent_version="v1", consent_at=now, registered_at=now, created_at=now)
             s.add(r)
             await s.flush()
+            s.add(Account(channel="telegram", account_id=uid, chat_id=uid, resident_id=r.id, created_at=now))
             ids.append(r.id)
     return ids
 
@@ -171,7 +172,8 @@ async def test_resident_cycle_propose_vote_receipt_results(app: App, tg: Telegra
     sent = await tg.click(who, "📨")
     assert w["sent"] in sent[0].text
     [p] = await app.services.budget.my_proposals(await resident_id(app, who))
-    assert (p.cost_tenge, p.latitude, p.photo_file_id, p.status) == (1_500_000, 51.99, "proposal-photo-1", "proposed")
+    assert (p.cost_tenge, p.latitude, p.status) == (1_500_000, 51.99, "proposed")
+    assert await app.services.media.file_id(p.photo_media_id, "telegram") == "proposal-photo-1"
     assert effects == [("budget_proposal", p.id)]
 
     # the akimat returns it for changes; the resident sees the reason, changes the cost and sends it again
@@ -190,7 +192,7 @@ async def test_resident_cycle_propose_vote_receipt_results(app: App, tg: Telegra
     assert sent[-1].kind == "sendMessage" and "1 200 000" in sent[-1].text.replace("\u00a0", " ")
     await tg.click(who, "📨")
     p = await app.services.budget.get_project(p.id)
-    assert (p.status, p.cost_tenge, p.latitude, p.photo_file_id, p.title) == (
+    assert (p.status, p.cost_tenge, p.latitude, p.photo_media_id, p.title) == (
         "resubmitted", 1_200_000, 51.99, None, "Балалар алаңы Абай көшесінде")
     assert effects == [("budget_proposal", p.id)] * 2
     await app.services.budget.review(p.id, Decision.ACCEPT, None, ADMIN)

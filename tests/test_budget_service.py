@@ -41,7 +41,7 @@ from bot.services.budget import (
     format_receipt,
     rank_projects,
 )
-from storage.models import AuditLog, BudgetCampaign, Resident, Vote
+from storage.models import Account, AuditLog, BudgetCampaign, Resident, Vote
 
 AZAT, KOKTAL, KARAOZEK = "114033100", "114033200", "114043100"  # two villages of the Azat okrug; another okrug
 AZAT_OKRUG, DISTRICT = "114030000", "114000000"
@@ -92,11 +92,12 @@ async def resident(app: App, uid: int, *, kato: str | None = AZAT, phone_hash: s
     now = datetime(2025, 5, 1, tzinfo=UTC)
     h = hashlib.sha256(f"phone-{uid}".encode()).hexdigest() if phone_hash == "auto" else phone_hash
     async with app.sessions() as s, s.begin():
-        r = Resident(channel="telegram", user_id=uid, chat_id=uid, language="kk", territory_kato=kato,
+        r = Resident(language="kk", territory_kato=kato,
                      phone_hash=h, phone_verified_at=now if h else None, consent_version="v1" if consent else None,
                      consent_at=now if consent else None, registered_at=now if registered else None, created_at=now)
         s.add(r)
         await s.flush()
+        s.add(Account(channel="telegram", account_id=uid, chat_id=uid, resident_id=r.id, created_at=now))
         return r.id
 
 
@@ -204,7 +205,8 @@ async def test_proposal_rules_and_review_path(app: App, svc: BudgetService, cloc
     assert ne.value.reason == "not_registered"
 
     p = await svc.submit_proposal(rid, c.id, "Балалар алаңы", 3 * M, description="Мектеп жанында",
-                                  latitude=51.97, longitude=70.94, photo_file_id="AgAD")
+                                  latitude=51.97, longitude=70.94,
+                                  photo_media_id=await app.services.media.adopt("telegram", "photo", "AgAD"))
     assert (p.status, p.author_resident_id, p.territory_kato, p.submitted_at) == ("proposed", rid, AZAT_OKRUG,
                                                                                   PROPOSALS_AT)
     with pytest.raises(InvalidProject):

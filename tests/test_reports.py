@@ -71,7 +71,8 @@ async def test_admin_publishes_and_a_resident_reads_downloads_asks_and_rates(app
     async with app.sessions() as s:
         report = await s.scalar(select(Report))
     assert report is not None and report.territory_kato == DISTRICT and report.published_by == ADMIN
-    assert report.document_file_id == DOCUMENT["file_id"] and report.document_name == "esep-2026.pdf"
+    assert await app.services.media.file_id(report.document_media_id, "telegram") == DOCUMENT["file_id"]
+    assert report.document_name == "esep-2026.pdf"
     who = Person(801, code)
     await register(tg, who, words)
     sent = await tg.click(who, "Әкімнің есептері" if code == "kk" else "Отчёты акима")
@@ -118,7 +119,8 @@ async def test_a_secretary_or_a_resident_cannot_publish(app: App, tg: Telegram, 
 async def _report(app: App, kato: str = DISTRICT) -> Report:
     return await app.services.reports.publish(
         territory_kato=kato, period="2026-Q3", title_kk="Есеп", title_ru="Отчёт", summary_kk="Қысқаша",
-        summary_ru="Кратко", document_file_id="DOC", document_name="r.pdf", published_by=ADMIN)
+        summary_ru="Кратко", document_media_id=await app.services.media.adopt("telegram", "document", "DOC"),
+        document_name="r.pdf", published_by=ADMIN)
 
 
 async def test_a_question_goes_to_the_next_report_meeting_and_reports_list_newest_first(app: App,

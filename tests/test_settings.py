@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.app import App
-from storage.models import AuditLog, ConversationState, Resident
+from storage.models import Account, AuditLog, ConversationState, Resident
 from tests.support.telegram import Person, Telegram
 from tests.test_registration import KK, RU, register
 
@@ -57,8 +57,8 @@ async def test_delete_my_data_after_confirmation(app: App, tg: Telegram) -> None
         rows = (await s.scalars(select(Resident))).all()
         assert len(rows) == 1
         r = rows[0]
-        assert (r.user_id, r.chat_id, r.phone, r.phone_hash, r.name, r.territory_kato, r.consent_at) == \
-            (None, None, None, None, None, None, None)
+        assert (r.phone, r.phone_hash, r.name, r.territory_kato, r.consent_at) == (None, None, None, None, None)
+        assert (await s.scalars(select(Account))).all() == []  # no account leads to the row any more
         assert r.deleted_at is not None
         assert (await s.scalars(select(ConversationState))).all() == []
         actions = [a.action for a in (await s.scalars(select(AuditLog))).all()]

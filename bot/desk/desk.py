@@ -35,6 +35,7 @@ from bot.services.roles import Role
 from storage.models import Appeal
 
 log = logging.getLogger("qatysu.desk")
+TELEGRAM = "telegram"  # the operator chat is a Telegram forum: media go there by their Telegram file ids
 
 
 class Delivery(StrEnum):
@@ -116,8 +117,8 @@ class Desk:
             raise
         await self.services.appeals.set_operator_thread(a.id, topic_id, card.message_id)
         for m in await self.services.appeals.conversation(a.id):
-            if m.direction == Direction.IN and (m.file_id or m.latitude is not None):
-                sent = await self._send_in(a, topic_id, card.message_id, m.text, m.media_kind, m.file_id,
+            if m.direction == Direction.IN and (m.media_id or m.latitude is not None):
+                sent = await self._send_in(a, topic_id, card.message_id, m.text, m.media_kind, m.media_id,
                                            (m.latitude, m.longitude) if m.latitude is not None else None)
                 await self.services.appeals.link_message(m.id, operator_chat_message_id=sent.message_id)
 
@@ -133,8 +134,9 @@ class Desk:
                 log.warning("could not refresh the card of %s: %s", a.number, exc)
 
     async def _send_in(self, a: Appeal, topic_id: int | None, reply_to: int | None, text: str | None,
-                       media_kind: str | None, file_id: str | None, location) -> Message:
+                       media_kind: str | None, media_id: int | None, location) -> Message:
         kw: dict = dict(message_thread_id=topic_id)
+        file_id = await self.services.media.file_id(media_id, TELEGRAM)
         if topic_id is None and reply_to:
             kw["reply_to_message_id"] = reply_to
         if media_kind in ("photo", "document") and file_id:
@@ -161,12 +163,12 @@ class Desk:
                 return
         location = (m.latitude, m.longitude) if m.latitude is not None else None
         try:
-            sent = await self._send_in(a, a.topic_id, a.card_message_id, m.text, m.media_kind, m.file_id, location)
+            sent = await self._send_in(a, a.topic_id, a.card_message_id, m.text, m.media_kind, m.media_id, location)
         except TelegramBadRequest as exc:
             if "thread" not in str(exc).lower() or a.topic_id is None:
                 raise
             a = await self._recreate_topic(a)  # an aide deleted the topic: open a new one
-            sent = await self._send_in(a, a.topic_id, a.card_message_id, m.text, m.media_kind, m.file_id, location)
+            sent = await self._send_in(a, a.topic_id, a.card_message_id, m.text, m.media_kind, m.media_id, location)
         await self.services.appeals.link_message(m.id, operator_chat_message_id=sent.message_id)
 
     async def _recreate_topic(self, a: Appeal) -> Appeal:
@@ -198,7 +200,8 @@ class Desk:
         status, the timestamps and the statistics as they were, so the aide can send it again.
         TransitionNotAllowed (before anything is sent) when the appeal cannot be answered now."""
         resident = await self.services.residents.get_by_id(a.resident_id)
-        if resident is None or resident.chat_id is None or a.anonymous:
+        chat = None if resident is None else await self.services.residents.chat_of(resident.id)
+        if resident is None or chat is None or a.anonymous:
             return Delivery.UNREACHABLE
         a = await self.services.appeals.get(a.id) or a
         if final and TRANSITIONS[Action.ANSWER].get(AppealStatus(a.status)) is None:
@@ -206,7 +209,7 @@ class Desk:
         tr = self.i18n(a.language)
         kb = markup(Screen("", texts.answered_buttons(tr, a))) if final else None
         try:
-            sent = await self._send_to_resident(resident.chat_id, texts.signed(tr, a, ""), text or "", media_kind,
+            sent = await self._send_to_resident(chat, texts.signed(tr, a, ""), text or "", media_kind,
                                                 file_id, kb)
         except TelegramForbiddenError:
             await self.services.appeals.note_blocked(a.id)
@@ -216,7 +219,8 @@ class Desk:
         except TelegramAPIError as exc:  # network error, 429 beyond the waits, Telegram's refusal: nothing marked
             log.warning("the reply to %s was not delivered: %s", a.number, type(exc).__name__)
             return Delivery.FAILED
-        out = dict(media_kind=media_kind if file_id else None, file_id=file_id,
+        media_id = await self.services.media.adopt(TELEGRAM, media_kind or "", file_id) if file_id else None
+        out = dict(media_kind=media_kind if media_id else None, media_id=media_id,
                    operator_chat_message_id=operator_message_id)
         if final:
             try:
@@ -250,10 +254,11 @@ class Desk:
         if text is None or a.anonymous:
             return
         resident = await self.services.residents.get_by_id(a.resident_id)
-        if resident is None or resident.chat_id is None:
+        chat = None if resident is None else await self.services.residents.chat_of(resident.id)
+        if resident is None or chat is None:
             return
         key = f"appeal:{a.id}:{change.action}:{a.version}"
-        await self.outbox.enqueue([Outgoing(key, resident.chat_id, {"text": text}, Priority.NOTICE,
+        await self.outbox.enqueue([Outgoing(key, chat, {"text": text}, Priority.NOTICE,
                                             resident_id=resident.id)])
         if self._wake is not None:
             self._wake()

@@ -285,10 +285,12 @@ async def _preview(ctx: Ctx) -> None:
         await consent.ask(ctx)
         return
     d = st.data
+    files = [{"kind": f["kind"], "media_id": await ctx.adopt(f["kind"], f.get("file_id"))} for f in d.get("files", [])]
     appeal = await ctx.services.appeals.create(
         resident_id=ctx.resident.id, kind=d["kind"], category=d["category"], territory_kato=d["territory"],
         text=d["text"], language=ctx.lang, anonymous=bool(d.get("anonymous")), contact_name=d.get("name"),
-        attachments=d.get("files", []), location=tuple(d["location"]) if d.get("location") else None)
+        attachments=[f for f in files if f["media_id"]],
+        location=tuple(d["location"]) if d.get("location") else None)
     ctx.state = None
     if appeal.anonymous:
         ctx.show(tr._("Thank you! Your message {number} has reached the akimat. It gets no formal answer.",

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from bot.services.appeals import AppealService
     from bot.services.broadcasts import BroadcastService
     from bot.services.budget import BudgetService
+    from bot.services.media import MediaService
     from bot.services.meetings import MeetingService
     from bot.services.outbox import OutboxService
     from bot.services.reports import ReportService
@@ -49,7 +50,7 @@ class Event:
     file_name: str = ""  # a document's name as sent
     language_code: str | None = None
     first_name: str = ""
-    channel: str = "telegram"  # the channel it came from (bot/channels/): where the answer goes
+    channel: str = "telegram"  # the channel it came from (bot/channels/): the person is found by (channel, user_id)
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,7 @@ class Services:
     reports: ReportService
     meetings: MeetingService
     broadcasts: BroadcastService
+    media: MediaService
 
 
 @dataclass
@@ -153,6 +155,14 @@ class Ctx:
 
     def use_language(self, lang: str) -> None:
         self.tr = self.i18n(lang)
+
+    async def file_of(self, media_id: int | None) -> str | None:
+        """The id this event's channel knows a media by, for a screen's photo or document."""
+        return await self.services.media.file_id(media_id, self.event.channel)
+
+    async def adopt(self, kind: str, file_id: str | None) -> int | None:
+        """A file this event's channel sent: its media id (None when it cannot be kept)."""
+        return None if not file_id else await self.services.media.adopt(self.event.channel, kind, file_id)
 
     def show(self, text: str, buttons: list[list[Button]] | None = None, **kw: object) -> Screen:
         screen = Screen(text, buttons or [], **kw)  # type: ignore[arg-type]

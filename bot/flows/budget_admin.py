@@ -421,9 +421,9 @@ async def _review_button(ctx: Ctx) -> None:
         return
     if action == "o":
         place = await ctx.services.territories.get(p.territory_kato or c.territory_kato)
-        decided = None if p.status in REVIEWABLE else status_name(ctx, p.status)
-        text, rows = proposal_card(ctx.tr, p, c, place, decided)
-        ctx.show(text, rows + [[Button(ctx.tr._("« All proposals"), REVIEW.pack("pl", 0))]], photo=p.photo_file_id)
+        text, rows = proposal_card(ctx.tr, p, c, place, None if p.status in REVIEWABLE else status_name(ctx, p.status))
+        ctx.show(text, rows + [[Button(ctx.tr._("« All proposals"), REVIEW.pack("pl", 0))]],
+                 photo=await ctx.file_of(p.photo_media_id))
         return
     if p.status not in REVIEWABLE:
         ctx.show(ctx.tr._("«{title}» has already been decided: {status}.", title=esc(p.title, 200),

@@ -152,10 +152,12 @@ class BudgetTexts:
     def __init__(self, i18n: I18n) -> None:
         self.i18n = i18n
 
-    def proposal(self, lang: str, p: BudgetProject, c: BudgetCampaign, place: Territory | None) -> dict[str, Any]:
+    def proposal(self, lang: str, p: BudgetProject, c: BudgetCampaign, place: Territory | None,
+                 photo: str | None = None) -> dict[str, Any]:
+        """``photo``: the project's photo as the channel knows it (its file id)."""
         text, rows = proposal_card(self.i18n(lang), p, c, place)
         # a caption holds 1024 characters: a longer card goes as text, and /proposals shows the photo
-        return payload(text, rows, photo=p.photo_file_id if len(text) <= CAPTION_LIMIT else None)
+        return payload(text, rows, photo=photo if len(text) <= CAPTION_LIMIT else None)
 
     def decision(self, lang: str, p: BudgetProject, c: BudgetCampaign) -> dict[str, Any]:
         tr = self.i18n(lang)

@@ -96,7 +96,7 @@ async def edit(ctx: Ctx, project_id: int) -> None:
     ctx.state.data = {"campaign": c.id, "edit": p.id, "title": p.title,  # type: ignore[union-attr]
                       "description": p.description or "", "cost": p.cost_tenge,
                       "location": [p.latitude, p.longitude] if p.latitude is not None else None,
-                      "photo": p.photo_file_id}
+                      "photo": await ctx.file_of(p.photo_media_id), "photo_media": p.photo_media_id}
     ctx.show(tr._("The akimat returned your proposal for changes: {reason}\n"
                   "Change what is needed; press «Keep as it is» for what stays.", reason=esc(p.status_reason, 500)))
     await prompt(ctx)
@@ -147,7 +147,8 @@ async def _preview(ctx: Ctx) -> None:
     text = tr._("<b>Check your proposal</b>\n\nCampaign: {campaign}\nTitle: {title}\nCost: {cost}\n"
                 "Location: {location}\nPhoto: {photo}\n\n{description}", campaign=title_of(ctx, c),
                 title=esc(d["title"], 200), cost=tr.tenge(d["cost"]), location=yes if d.get("location") else no,
-                photo=yes if d.get("photo") else no, description=esc(d["description"], DESCRIPTION_MAX))
+                photo=yes if d.get("photo") or d.get("photo_media") else no,
+                description=esc(d["description"], DESCRIPTION_MAX))
     label = tr._("📨 Send again") if _is_edit(ctx) else tr._("📨 Send")
     ctx.show(text, [[Button(label, SEND)], nav_row(ctx)], photo=d.get("photo") or None)
 
@@ -183,8 +184,10 @@ async def handle(ctx: Ctx) -> None:
     elif st.step == PHOTO:
         if ev.kind == "photo" and ev.file_id:
             d["photo"], st.step = ev.file_id[:255], PREVIEW
+            d.pop("photo_media", None)  # a new photo: kept as a media when the proposal is sent
         elif ev.kind == "button" and ev.data == SKIP:
             d["photo"], st.step = None, PREVIEW
+            d.pop("photo_media", None)
         elif ev.kind == "document":
             ctx.show(tr._("Please send the picture as a photo, not as a file."))
         else:
@@ -258,8 +261,11 @@ async def _place(ctx: Ctx) -> None:
 async def _send(ctx: Ctx) -> None:
     st, tr, d = ctx.state, ctx.tr, ctx.state.data
     loc = d.get("location") or [None, None]
+    photo = None
+    if d.get("photo") or d.get("photo_media"):  # the photo kept from before, or a new one
+        photo = d.get("photo_media") or await ctx.adopt("photo", d.get("photo"))
     values = {"title": d["title"], "description": d["description"], "cost_tenge": int(d["cost"]),
-              "latitude": loc[0], "longitude": loc[1], "photo_file_id": d.get("photo") or None}
+              "latitude": loc[0], "longitude": loc[1], "photo_media_id": photo}
     c = await ctx.services.budget.get_campaign(int(d["campaign"]))
     try:
         if d.get("edit"):

@@ -116,11 +116,12 @@ async def open_ballot(ctx: Ctx, campaign_id: int, index: int = 0) -> None:
     left = await budget.votes_left(ctx.resident.id, c.id)
     move_from = _move_from(ctx, c.id)
     lines = [f"<b>{esc(p.title, 200)}</b>", tr._("Cost: {cost}", cost=tr.tenge(p.cost_tenge))]
+    photo = await ctx.file_of(p.photo_media_id)
     if p.territory_kato and p.territory_kato != c.territory_kato:
         place = await ctx.services.territories.get(p.territory_kato)
         lines.append(tr._("Place: {place}", place=esc(place.name(ctx.lang), 200) if place else "—"))
     if p.description:
-        lines += ["", esc(p.description, DESCRIPTION_WITH_PHOTO if p.photo_file_id else DESCRIPTION)]
+        lines += ["", esc(p.description, DESCRIPTION_WITH_PHOTO if photo else DESCRIPTION)]
     lines += ["", f"{index + 1} / {page.total}"]
     if p.id in mine:
         lines.append(tr._("✅ You voted for this project."))
@@ -147,7 +148,7 @@ async def open_ballot(ctx: Ctx, campaign_id: int, index: int = 0) -> None:
         rows.append([Button(tr._("📍 On the map"), url=f"https://www.openstreetmap.org/?mlat={p.latitude:.6f}"
                                                       f"&mlon={p.longitude:.6f}#map=17/{p.latitude:.6f}/{p.longitude:.6f}")])
     rows.append([Button(tr._("🧾 My votes"), MY_VOTES.pack(c.id)), campaign_button(ctx, c.id)])
-    ctx.show("\n".join(lines), rows, photo=p.photo_file_id or None)
+    ctx.show("\n".join(lines), rows, photo=photo)
 
 
 async def ask(ctx: Ctx, project_id: int) -> None:

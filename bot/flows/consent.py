@@ -54,7 +54,7 @@ async def handle(ctx: Ctx) -> None:
         return
     version = ctx.settings.privacy.consent_version
     if ev.kind == "button" and ev.data == YES:
-        ctx.resident = await ctx.services.residents.consent(ev.user_id, ev.chat_id, ctx.lang, version)
+        ctx.resident = await ctx.services.residents.consent(ev.user_id, ev.chat_id, ctx.lang, version, ev.channel)
         ctx.show(tr._("Thank you, your consent is recorded."))
         resume = st.data.get("resume")
         ctx.state = State(resume["flow"], resume["step"], resume.get("data") or {}) if resume else None
@@ -62,7 +62,7 @@ async def handle(ctx: Ctx) -> None:
             ctx.state = None
             await menu.show(ctx)
     elif ev.kind == "button" and ev.data == NO:
-        await ctx.services.residents.decline_consent(ev.user_id, version)
+        await ctx.services.residents.decline_consent(ev.user_id, version, ev.channel)
         ctx.state = None
         await menu.show(ctx, tr._(
             "Your answer is recorded. Your data and appeals stay as they are, and you can still read reports, "

@@ -30,7 +30,7 @@ class Conversations:
     async def handle(self, event: Event, deliver: Callable[[list[Screen]], Awaitable[None]] | None = None
                      ) -> list[Screen]:
         """Answer an event. With ``deliver`` the person gets the screens before the effects run."""
-        resident = await self.services.residents.get(event.user_id)
+        resident = await self.services.residents.get(event.user_id, event.channel)
         if resident is not None and not resident.reachable:  # they write again: they can hear us again
             await self.services.residents.set_reachable(resident.id, True)
             resident.reachable = True
@@ -64,7 +64,7 @@ class Conversations:
 
     async def edited(self, event: Event) -> list[Screen]:
         """An edited message is not re-read: say so, in the person's language."""
-        resident = await self.services.residents.get(event.user_id)
+        resident = await self.services.residents.get(event.user_id, event.channel)
         lang = pick_language(resident.language if resident else None, event.language_code,
                              self.settings.locale.default)
         return [Screen(self.i18n(lang)._("I don't read edited messages. Please send the text again."))]

@@ -76,7 +76,7 @@ async def _show_appeal(ctx: Ctx, appeal_id: int) -> None:
     talk = []
     for m in messages[-6:]:
         who = tr._("You") if m.direction == Direction.IN else tr._("Akimat")
-        body = esc(m.text, 500) if m.text else ("📎" if m.file_id else ("📍" if m.latitude is not None else ""))
+        body = esc(m.text, 500) if m.text else ("📎" if m.media_id else ("📍" if m.latitude is not None else ""))
         talk.append(f"<b>{who}</b> ({tr.datetime(m.created_at)}): {body}")
     while talk and len("\n".join(lines + talk)) > 3800:  # drop the oldest whole messages, never cut a tag
         talk.pop(0)
@@ -189,7 +189,8 @@ async def _write(ctx: Ctx) -> None:
     try:
         msg = await ctx.services.appeals.add_message(
             int(st.data["appeal"]), Direction.IN, text=ev.text or None, media_kind=media_kind,
-            file_id=ev.file_id if media_kind else None, location=ev.location, resident_id=ctx.resident.id)
+            media_id=await ctx.adopt(media_kind, ev.file_id) if media_kind else None, location=ev.location,
+            resident_id=ctx.resident.id)
     except AppealNotFound:
         ctx.show(tr._("This appeal is not among yours."))
         st.step = LIST

@@ -39,7 +39,7 @@ def _section(ctx: Ctx, title: str, section: Section, line) -> list[str]:  # noqa
 
 async def my_data_text(ctx: Ctx) -> str:
     tr = ctx.tr
-    d = await ctx.services.residents.my_data(ctx.event.user_id)
+    d = await ctx.services.residents.my_data(ctx.event.user_id, ctx.event.channel)
     if d is None:
         return tr._("We keep no data about you.")
     place = "—"

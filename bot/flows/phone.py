@@ -22,7 +22,7 @@ async def accept_contact(ctx: Ctx, skip: bool = True) -> str:
     try:
         name = " ".join(p for p in (ev.contact.first_name, ev.contact.last_name) if p)
         ctx.resident = await ctx.services.residents.verify_phone(ev.user_id, ev.contact.phone, ev.contact.user_id,
-                                                                 name)
+                                                                 name, ev.channel)
         return VERIFIED
     except NotOwnContact:
         ctx.show(tr._("Please share your own number with the «📱 Share my number» button."),

@@ -71,7 +71,7 @@ async def handle(ctx: Ctx) -> None:
         answer = CONSENT_ANSWER.value(ev.data) if ev.kind == "button" else None
         if answer == "yes":
             ctx.resident = await ctx.services.residents.consent(
-                ev.user_id, ev.chat_id, ctx.lang, ctx.settings.privacy.consent_version)
+                ev.user_id, ev.chat_id, ctx.lang, ctx.settings.privacy.consent_version, ev.channel)
             st.step, st.data["node"], st.data["page"] = TERRITORY, None, 0
         elif answer == "no":
             ctx.show(ctx.tr._("Without consent the bot cannot keep your appeals or votes. "
@@ -85,7 +85,7 @@ async def handle(ctx: Ctx) -> None:
             st.step = CONSENT
             await prompt(ctx)
         elif picked:
-            await ctx.services.residents.set_territory(ev.user_id, picked)
+            await ctx.services.residents.set_territory(ev.user_id, picked, ev.channel)
             chosen = await ctx.services.territories.get(picked)
             # "back" from the phone step shows the list the settlement was chosen from
             st.data["node"], st.data["page"] = (chosen.parent_kato if chosen else None), 0
@@ -117,7 +117,7 @@ async def _phone(ctx: Ctx) -> None:
 
 async def finish(ctx: Ctx) -> None:
     payload = (ctx.state.data.get("payload") if ctx.state else "") or ""
-    ctx.resident = await ctx.services.residents.complete_registration(ctx.event.user_id)
+    ctx.resident = await ctx.services.residents.complete_registration(ctx.event.user_id, ctx.event.channel)
     ctx.state = None
     ctx.show(ctx.tr._("Registration is complete. Thank you!"), request_over=True)
     if payload:

@@ -170,7 +170,8 @@ async def _publish(ctx: Ctx) -> None:
     try:
         report = await ctx.services.reports.publish(
             territory_kato=d["territory"], period=d["period"], title_kk=d["title_kk"], title_ru=d["title_ru"],
-            summary_kk=d["summary_kk"], summary_ru=d["summary_ru"], document_file_id=d.get("doc"),
+            summary_kk=d["summary_kk"], summary_ru=d["summary_ru"],
+            document_media_id=await ctx.adopt("document", d.get("doc")),
             document_name=d.get("doc_name"), published_by=ctx.event.user_id)
     except ReportError:
         ctx.show(tr._("The report could not be published: please check it and try again."))

@@ -85,7 +85,7 @@ async def _show(ctx: Ctx, report_id: int) -> None:
     else:
         lines.append(tr._("Rate the report with the stars below."))
     rows: list[list[Button]] = []
-    if r.document_file_id:
+    if r.document_media_id:
         rows.append([Button(tr._("📎 The report document"), DOCUMENT.pack(r.id))])
     rows.append([Button(tr._("❓ Ask a question for the report meeting"), ASK_ABOUT.pack(r.id))])
     rows.append([Button(("• " if mine == n else "") + "⭐" * n, RATE.pack(r.id, str(n))) for n in range(1, 6)])
@@ -157,11 +157,12 @@ async def _document(ctx: Ctx, report_id: int) -> None:
         ctx.state.step = LIST  # type: ignore[union-attr]
         await prompt(ctx)
         return
-    if not r.document_file_id:
+    document = await ctx.file_of(r.document_media_id)
+    if not document:
         ctx.show(tr._("This report has no document."))
         await prompt(ctx)
         return
-    ctx.show(f"📎 <b>{esc(r.title(ctx.lang), 200)}</b>", document=r.document_file_id,
+    ctx.show(f"📎 <b>{esc(r.title(ctx.lang), 200)}</b>", document=document,
              filename=r.document_name or "report")
 
 

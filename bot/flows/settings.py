@@ -65,7 +65,7 @@ async def handle(ctx: Ctx) -> None:
             st.step = MAIN
             await prompt(ctx)
         elif picked:
-            ctx.resident = await ctx.services.residents.set_territory(ev.user_id, picked)
+            ctx.resident = await ctx.services.residents.set_territory(ev.user_id, picked, ev.channel)
             st.step = MAIN
             ctx.show("\n\n".join([ctx.tr._("Saved."), *await moved_during_voting(ctx)]))
             await prompt(ctx)
@@ -85,17 +85,18 @@ async def handle(ctx: Ctx) -> None:
     elif st.step == MAIN and ev.data == "s:terr":
         st.step, st.data["node"], st.data["page"] = TERRITORY, None, 0
     elif st.step == MAIN and ev.data == "s:notif":
-        ctx.resident = await ctx.services.residents.set_notifications(ev.user_id, not ctx.resident.notifications)
+        ctx.resident = await ctx.services.residents.set_notifications(ev.user_id, not ctx.resident.notifications,
+                                                                      ev.channel)
     elif st.step == MAIN and ev.data == "s:data":
         ctx.show(await my_data_text(ctx))
     elif st.step == MAIN and ev.data == "s:del":
         st.step = DELETE
     elif st.step == LANGUAGE and (lang := LANGUAGE_BUTTON.value(ev.data)) is not None:
-        ctx.resident = await ctx.services.residents.set_language(ev.user_id, lang)
+        ctx.resident = await ctx.services.residents.set_language(ev.user_id, lang, ev.channel)
         ctx.use_language(lang)
         st.step = MAIN
     elif st.step == DELETE and ev.data == "s:del:yes":
-        await ctx.services.residents.delete_personal_data(ev.user_id)
+        await ctx.services.residents.delete_personal_data(ev.user_id, ev.channel)
         ctx.resident, ctx.state = None, None
         ctx.show(ctx.tr._("Your data has been deleted. The akimat keeps only your appeals as official records, not "
                           "linked to your account. If you want to come back, send /start."))

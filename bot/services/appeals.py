@@ -45,6 +45,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from bot.services import accounts
 from bot.services.audit import audit
 from bot.services.calendar import WorkCalendar
 from storage.db import dialect_insert
@@ -207,10 +208,10 @@ class ExtensionNotLater(AppealError):
 
 @dataclass(frozen=True)
 class Attachment:
-    """A photo or a document sent with the appeal (Telegram file_id)."""
+    """A photo or a document sent with the appeal: a media id (bot/services/media.py)."""
 
     kind: MediaKind | str
-    file_id: str
+    media_id: int
     resident_chat_message_id: int | None = None
 
 
@@ -369,7 +370,7 @@ class AppealService:
     ) -> Appeal:
         """Receive an appeal now. Computes the public number, ``registered_on`` and ``due_on``, and links
         ``repeat_of_id`` to an earlier similar appeal (:meth:`find_repeat`). Attachments (``Attachment`` or
-        ``{"kind": "photo", "file_id": …}``) and the location are stored as ``in`` messages."""
+        ``{"kind": "photo", "media_id": …}``) and the location are stored as ``in`` messages."""
         kind = self._kind(kind)
         if category not in self.categories:
             raise InvalidAppeal("category")
@@ -413,15 +414,15 @@ class AppealService:
             await s.flush()
             for f in files:
                 s.add(AppealMessage(appeal_id=appeal.id, direction=Direction.IN.value, media_kind=f.kind,
-                                    file_id=f.file_id, resident_chat_message_id=f.resident_chat_message_id,
+                                    media_id=f.media_id, resident_chat_message_id=f.resident_chat_message_id,
                                     created_at=now))
             if location is not None:
-                lat, lon = location
-                s.add(AppealMessage(appeal_id=appeal.id, direction=Direction.IN.value, latitude=float(lat),
-                                    longitude=float(lon), created_at=now))
+                s.add(AppealMessage(appeal_id=appeal.id, direction=Direction.IN.value, latitude=float(location[0]),
+                                    longitude=float(location[1]), created_at=now))
+            actor = await accounts.actor_id(s, resident_id)
             s.add(AppealEvent(appeal_id=appeal.id, at=now, action=Action.CREATE.value, status_from=None,
-                              status_to=AppealStatus.RECEIVED.value, actor_user_id=resident.user_id))
-            audit(s, "appeal.create", actor=resident.user_id, object_type="appeal", object_id=appeal.id,
+                              status_to=AppealStatus.RECEIVED.value, actor_user_id=actor))
+            audit(s, "appeal.create", actor=actor, object_type="appeal", object_id=appeal.id,
                   number=number, kind=kind.value, category=category, anonymous=bool(anonymous),
                   repeat_of=appeal.repeat_of_id)
         return appeal
@@ -436,10 +437,10 @@ class AppealService:
     @staticmethod
     def _attachment(a: Attachment | Mapping[str, Any]) -> Attachment:
         if isinstance(a, Mapping):
-            a = Attachment(a.get("kind", ""), a.get("file_id", ""), a.get("resident_chat_message_id"))
-        if a.kind not in MediaKind._value2member_map_ or not a.file_id:
-            raise InvalidAppeal("attachments")
-        return Attachment(MediaKind(a.kind).value, str(a.file_id)[:255], a.resident_chat_message_id)
+            a = Attachment(a.get("kind", ""), a.get("media_id", 0), a.get("resident_chat_message_id"))
+        if a.kind in MediaKind._value2member_map_ and isinstance(a.media_id, int) and a.media_id > 0:
+            return Attachment(MediaKind(a.kind).value, a.media_id, a.resident_chat_message_id)
+        raise InvalidAppeal("attachments")
 
     async def _next_number(self, s: AsyncSession, year: int) -> str:
         insert = dialect_insert(s)
@@ -548,14 +549,14 @@ class AppealService:
         actor: int,
         *,
         media_kind: MediaKind | str | None = None,
-        file_id: str | None = None,
+        media_id: int | None = None,
         operator_chat_message_id: int | None = None,
     ) -> StatusChange:
         """The akimat's answer: stored as an ``out`` message (``StatusChange.message``), status ``answered``.
         The caller sends it to the resident, in ``appeal.language``, then records the resident-side message
         id with :meth:`link_message`."""
         text = (text or "").strip() or None
-        media = self._media(media_kind, file_id)
+        media = self._media(media_kind, media_id)
         if text is None and media is None:
             raise InvalidAppeal("text")
         holder: list[AppealMessage] = []
@@ -566,9 +567,8 @@ class AppealService:
             if a.operator_user_id is None:
                 a.operator_user_id = actor
             msg = AppealMessage(appeal_id=a.id, direction=Direction.OUT.value, text=text,
-                                media_kind=media[0] if media else None, file_id=media[1] if media else None,
-                                author_user_id=actor, operator_chat_message_id=operator_chat_message_id,
-                                created_at=now)
+                                media_kind=media[0] if media else None, media_id=media[1] if media else None,
+                                author_user_id=actor, operator_chat_message_id=operator_chat_message_id, created_at=now)
             holder.append(msg)
             return {"message": msg}
 
@@ -637,7 +637,7 @@ class AppealService:
             if appeal is None or (resident_id is not None and appeal.resident_id != resident_id):
                 raise AppealNotFound(appeal_id)
             if resident_id is not None:
-                actor = await s.scalar(select(Resident.user_id).where(Resident.id == resident_id))
+                actor = await accounts.actor_id(s, resident_id)
             old = AppealStatus(appeal.status)
             new = TRANSITIONS[action].get(old)
             if new is None:
@@ -664,7 +664,7 @@ class AppealService:
         *,
         text: str | None = None,
         media_kind: MediaKind | str | None = None,
-        file_id: str | None = None,
+        media_id: int | None = None,
         location: tuple[float, float] | None = None,
         resident_id: int | None = None,
         author_user_id: int | None = None,
@@ -679,7 +679,7 @@ class AppealService:
         except ValueError:
             raise InvalidAppeal("direction") from None
         text = (text or "").strip() or None
-        media = self._media(media_kind, file_id)
+        media = self._media(media_kind, media_id)
         if text is None and media is None and location is None:
             raise InvalidAppeal("text")
         if direction is Direction.IN and resident_id is None:
@@ -692,7 +692,7 @@ class AppealService:
                 raise AppealNotFound(appeal_id)
             msg = AppealMessage(
                 appeal_id=appeal_id, direction=direction.value, text=text,
-                media_kind=media[0] if media else None, file_id=media[1] if media else None,
+                media_kind=media[0] if media else None, media_id=media[1] if media else None,
                 latitude=float(location[0]) if location else None, longitude=float(location[1]) if location else None,
                 author_user_id=author_user_id if direction is not Direction.IN else None,
                 resident_chat_message_id=resident_chat_message_id, operator_chat_message_id=operator_chat_message_id,
@@ -705,12 +705,12 @@ class AppealService:
         return msg
 
     @staticmethod
-    def _media(kind: MediaKind | str | None, file_id: str | None) -> tuple[str, str] | None:
-        if kind is None and file_id is None:
+    def _media(kind: MediaKind | str | None, media_id: int | None) -> tuple[str, int] | None:
+        if kind is None and media_id is None:
             return None
-        if kind not in MediaKind._value2member_map_ or not file_id:
+        if kind not in MediaKind._value2member_map_ or not media_id:
             raise InvalidAppeal("media")
-        return MediaKind(kind).value, str(file_id)[:255]
+        return MediaKind(kind).value, int(media_id)
 
     async def link_message(self, message_id: int, *, resident_chat_message_id: int | None = None,
                            operator_chat_message_id: int | None = None) -> AppealMessage | None:
@@ -774,7 +774,7 @@ class AppealService:
                 select(AppealMessage.id).join(Appeal, Appeal.id == AppealMessage.appeal_id)
                 .where(AppealMessage.direction == Direction.IN.value,
                        AppealMessage.operator_chat_message_id.is_(None), Appeal.card_message_id.is_not(None),
-                       (AppealMessage.created_at > Appeal.received_at) | AppealMessage.file_id.is_not(None)
+                       (AppealMessage.created_at > Appeal.received_at) | AppealMessage.media_id.is_not(None)
                        | AppealMessage.latitude.is_not(None))
                 .order_by(AppealMessage.id).limit(limit))
             return list(rows)

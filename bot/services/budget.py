@@ -40,19 +40,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.services import accounts, media
 from bot.services.audit import audit
 from bot.services.budget_district import LostRace, claim_district, district_of, voted_elsewhere, voting_territory
 from bot.services.phone_key import voter_token
 from bot.services.territories import ancestors
-from storage.models import (
-    BudgetCampaign,
-    BudgetProject,
-    Resident,
-    ResidentTerritory,
-    Territory,
-    Vote,
-    utcnow,
-)
+from storage.models import BudgetCampaign, BudgetProject, Resident, ResidentTerritory, Territory, Vote, utcnow
 
 MIN_THRESHOLD = 10  # 001 L881–882: fewer than ten people → may not be implemented
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud or typed from paper
@@ -560,9 +553,9 @@ class BudgetService:
             if not (-90 <= lat <= 90 and -180 <= lon <= 180):
                 raise InvalidProject("location")
         description = str(row.get("description") or "").strip() or None
-        photo = row.get("photo_file_id") or None
+        photo = await media.checked(s, row.get("photo_media_id"), row.get("photo_file_id"), InvalidProject("photo"))
         return {"title": title, "description": description, "cost_tenge": cost, "territory_kato": kato,
-                "latitude": lat, "longitude": lon, "photo_file_id": str(photo)[:255] if photo else None}
+                "latitude": lat, "longitude": lon, "photo_media_id": photo}
 
     async def submit_proposal(
         self,
@@ -575,7 +568,7 @@ class BudgetService:
         territory_kato: str | None = None,
         latitude: float | None = None,
         longitude: float | None = None,
-        photo_file_id: str | None = None,
+        photo_media_id: int | None = None,
     ) -> BudgetProject:
         """A resident's proposal, in the proposals phase only, by a registered consented resident of the
         campaign territory (or below). The project's territory defaults to the campaign's."""
@@ -588,18 +581,18 @@ class BudgetService:
             values = await self._clean_project(s, c, {
                 "title": title, "cost_tenge": cost_tenge, "description": description,
                 "territory_kato": territory_kato, "latitude": latitude, "longitude": longitude,
-                "photo_file_id": photo_file_id})
+                "photo_media_id": photo_media_id})
             p = BudgetProject(campaign_id=c.id, author_resident_id=r.id, status=ProjectStatus.PROPOSED.value,
                               created_at=now, submitted_at=now, **values)
             s.add(p)
             await s.flush()
-            audit(s, "budget.proposal_submit", actor=r.user_id, object_type="budget_project", object_id=p.id,
-                  campaign=c.id, cost_tenge=p.cost_tenge)
+            audit(s, "budget.proposal_submit", actor=await accounts.actor_id(s, r.id), object_type="budget_project",
+                  object_id=p.id, campaign=c.id, cost_tenge=p.cost_tenge)
         return p
 
     async def resubmit_proposal(self, resident_id: int, project_id: int, **changes: Any) -> BudgetProject:
         """The author changes a returned project and sends it again (before the review ends). ``changes``:
-        title, cost_tenge, description, territory_kato, latitude, longitude, photo_file_id."""
+        title, cost_tenge, description, territory_kato, latitude, longitude, photo_media_id."""
         now = self.now()
         async with self._sessions() as s, s.begin():
             p = await s.get(BudgetProject, project_id, with_for_update=True)
@@ -612,15 +605,15 @@ class BudgetService:
                 raise TransitionNotAllowed(p.status)
             r = await self._resident(s, resident_id, c, phone=False)
             current = {k: getattr(p, k) for k in ("title", "cost_tenge", "description", "territory_kato",
-                                                  "latitude", "longitude", "photo_file_id")}
+                                                  "latitude", "longitude", "photo_media_id")}
             unknown = set(changes) - set(current)
             if unknown:
                 raise InvalidProject(sorted(unknown)[0])
             for k, v in (await self._clean_project(s, c, {**current, **changes})).items():
                 setattr(p, k, v)
             p.status, p.submitted_at = ProjectStatus.RESUBMITTED.value, now
-            audit(s, "budget.proposal_resubmit", actor=r.user_id, object_type="budget_project", object_id=p.id,
-                  changed=sorted(changes))
+            audit(s, "budget.proposal_resubmit", actor=await accounts.actor_id(s, r.id),
+                  object_type="budget_project", object_id=p.id, changed=sorted(changes))
         return p
 
     async def review(self, project_id: int, decision: Decision | str, reason: str | None, actor: int) -> BudgetProject:
@@ -654,7 +647,7 @@ class BudgetService:
                               accepted: bool = True) -> list[BudgetProject]:
         """Projects the akimat prepared (no author), all or none, before voting opens. They go straight onto
         the ballot (``accepted``) unless ``accepted=False``. Each row: title, cost_tenge and optionally
-        description, territory_kato, latitude, longitude, photo_file_id."""
+        description, territory_kato, latitude, longitude, photo_media_id or photo_file_id (Telegram's)."""
         now = self.now()
         status = ProjectStatus.ACCEPTED if accepted else ProjectStatus.PROPOSED
         async with self._sessions() as s, s.begin():

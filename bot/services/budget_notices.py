@@ -29,6 +29,7 @@ from bot.services.budget import (
     ResultsAlreadyPublished,
     WrongPhase,
 )
+from bot.services.media import MediaService
 from bot.services.outbox import OutboxService, Outgoing, Priority
 from bot.services.residents import Recipient, ResidentService
 from bot.services.roles import Role, RoleService
@@ -48,8 +49,8 @@ PROPOSAL_EFFECT, REVIEWED_EFFECT = "budget_proposal", "budget_reviewed"
 class NoticeTexts(Protocol):
     """Outbox payloads ({"text", "buttons", "photo"}) in the reader's language."""
 
-    def proposal(self, lang: str, p: BudgetProject, c: BudgetCampaign, place: Territory | None
-                 ) -> dict[str, Any]: ...
+    def proposal(self, lang: str, p: BudgetProject, c: BudgetCampaign, place: Territory | None,
+                 photo: str | None = None) -> dict[str, Any]: ...
 
     def decision(self, lang: str, p: BudgetProject, c: BudgetCampaign) -> dict[str, Any]: ...
 
@@ -81,8 +82,10 @@ async def schedule_phases(tasks: TaskService, c: BudgetCampaign) -> int:
 class BudgetNotices:
     def __init__(self, budget: BudgetService, residents: ResidentService, roles: RoleService,
                  territories: TerritoryService, outbox: OutboxService, texts: NoticeTexts, *,
-                 default_language: str = "kk", wake: Callable[[], None] | None = None) -> None:
+                 default_language: str = "kk", wake: Callable[[], None] | None = None,
+                 media: MediaService | None = None) -> None:
         self.budget, self.residents, self.roles, self.territories = budget, residents, roles, territories
+        self.media = media
         self.outbox, self.texts, self.default_language, self.wake = outbox, texts, default_language, wake
 
     def register(self, tasks: TaskService) -> None:
@@ -172,8 +175,10 @@ class BudgetNotices:
         place = await self.territories.get(p.territory_kato or c.territory_kato)
         stamp = f"{p.status}:{int(p.submitted_at.timestamp() * 1_000_000)}"  # a resubmission is heard again
         items = []
+        # the outbox sends on Telegram: the photo goes by its Telegram file id
+        photo = None if self.media is None else await self.media.file_id(p.photo_media_id, "telegram")
         for admin in await self.admins():
-            payload = self.texts.proposal(await self._language_of(admin), p, c, place)
+            payload = self.texts.proposal(await self._language_of(admin), p, c, place, photo)
             items.append(Outgoing(f"budget:proposal:{p.id}:{stamp}:admin:{admin}", admin, payload, Priority.NOTICE))
         return await self._send(items)
 
@@ -184,9 +189,10 @@ class BudgetNotices:
             return 0
         author = await self.residents.get_by_id(p.author_resident_id)
         c = await self.budget.get_campaign(p.campaign_id)
-        if author is None or author.chat_id is None or author.deleted_at is not None or c is None:
+        chat = None if author is None else await self.residents.chat_of(author.id)
+        if author is None or chat is None or author.deleted_at is not None or c is None:
             return 0
         lang = author.language or self.default_language
         key = f"budget:proposal:{p.id}:{p.status}:{int(p.reviewed_at.timestamp() * 1_000_000)}"
-        return await self._send([Outgoing(key, author.chat_id, self.texts.decision(lang, p, c), Priority.NOTICE,
+        return await self._send([Outgoing(key, chat, self.texts.decision(lang, p, c), Priority.NOTICE,
                                           resident_id=author.id)])

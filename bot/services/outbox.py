@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.db import dialect_insert
-from storage.models import Broadcast, OutboxMessage, Resident, utcnow
+from storage.models import Account, Broadcast, OutboxMessage, Resident, utcnow
 
 PENDING, SENDING, SENT, BLOCKED, FAILED, UNKNOWN, CANCELLED = (
     "pending", "sending", "sent", "blocked", "failed", "unknown", "cancelled")
@@ -155,7 +155,8 @@ class OutboxService:
             await s.execute(update(OutboxMessage)
                             .where(OutboxMessage.chat_id == row.chat_id, OutboxMessage.state == PENDING)
                             .values(state=BLOCKED, error="blocked by the user"))
-            await s.execute(update(Resident).where(Resident.chat_id == row.chat_id).values(reachable=False))
+            on_chat = select(Account.resident_id).where(Account.channel == "telegram", Account.chat_id == row.chat_id)
+            await s.execute(update(Resident).where(Resident.id.in_(on_chat)).values(reachable=False))
 
     async def recover_after_crash(self, workers: Collection[str] | None = None) -> int:
         """Rows claimed but never finished were in flight at a crash: report them as unknown, never resend.

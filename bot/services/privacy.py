@@ -3,17 +3,19 @@ needed. The README's "Personal data" section is the table of these decisions; ke
 
 At deletion (:func:`erase_person`, one transaction):
 
-* resident: every personal field and the Telegram ids are emptied; the row stays, anonymous, as the owner of
-  the person's votes (the tally counts them, the database's per-resident slots need an owner);
+* resident: every personal field is emptied and every account of the person, on every channel, deleted; the row
+  stays, anonymous, as the owner of the person's votes (the tally counts them, the database's per-resident slots
+  need an owner);
 * appeals (the akimat's official record): kept with their text, the name signed on them and the answers, but
-  moved to an anonymous owner of their own, so the name leads to nothing else; photo and document ids the
-  person sent and the message ids of their chat are erased; the person's Telegram id leaves the appeal history;
+  moved to an anonymous owner of their own, so the name leads to nothing else; the photos and documents the
+  person sent (media rows and every channel's file id of them) and the message ids of their chat are erased;
+  the person's account ids leave the appeal history;
 * questions, RSVPs and report ratings: deleted; proposals: kept without their author (a photo only on a
   proposal that is on the ballot);
 * outbox: messages not yet sent are cancelled (never sent afterwards); every row of the person loses its chat,
   its text and the message id;
-* audit log and appeal history: the person's Telegram id is removed where they were the actor;
-* conversation state: deleted.
+* audit log and appeal history: the person's account ids are removed where they were the actor;
+* conversation state: deleted, on every channel the person has an account on.
 
 Later (:func:`erase_expired`, a scheduled job): vote tokens once a campaign's results are final plus
 ``vote_token_retention_days`` (and no campaign whose voting overlaps is still open); appeals of deleted residents
@@ -31,8 +33,10 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
+from bot.services import media
 from bot.services.budget_district import forget_district_votes
 from storage.models import (
+    Account,
     Appeal,
     AppealEvent,
     AppealMessage,
@@ -56,46 +60,56 @@ SHOWN = 5  # items of each kind "my data" lists (the newest); the rest are count
 
 async def erase_person(s: AsyncSession, r: Resident, now: datetime) -> None:
     """Everything "delete my data" does, in the caller's transaction (see the module's docstring)."""
-    rid, uid, chat = r.id, r.user_id, r.chat_id
+    rid = r.id
+    accounts = list(await s.scalars(select(Account).where(Account.resident_id == rid)))
+    uids = [a.account_id for a in accounts]
+    # the outbox delivers on Telegram only (it has no channel yet): only Telegram chats can be in it
+    chats = [a.chat_id for a in accounts if a.chat_id is not None and a.channel == "telegram"]
     mine = OutboxMessage.resident_id == rid
-    if chat is not None:
-        mine = or_(mine, OutboxMessage.chat_id == chat)
+    if chats:
+        mine = or_(mine, OutboxMessage.chat_id.in_(chats))
     await s.execute(update(OutboxMessage).where(mine, OutboxMessage.state == "pending")
                     .values(state="cancelled").execution_options(synchronize_session=False))
     await s.execute(update(OutboxMessage).where(mine)
                     .values(chat_id=None, resident_id=None, payload={}, telegram_message_id=None, error=None)
                     .execution_options(synchronize_session=False))
+    gone: list[int | None] = []  # media the person sent: deleted with every channel's file id of them
     appeal_ids = list(await s.scalars(select(Appeal.id).where(Appeal.resident_id == rid)))
     if appeal_ids:
-        owner = Resident(channel=r.channel, notifications=False, reachable=False, created_at=now, deleted_at=now)
+        owner = Resident(notifications=False, reachable=False, created_at=now, deleted_at=now)
         s.add(owner)
         await s.flush()
         await s.execute(update(Appeal).where(Appeal.id.in_(appeal_ids)).values(resident_id=owner.id)
                         .execution_options(synchronize_session=False))
         await s.execute(update(AppealMessage).where(AppealMessage.appeal_id.in_(appeal_ids))
                         .values(resident_chat_message_id=None).execution_options(synchronize_session=False))
-        await s.execute(update(AppealMessage).where(AppealMessage.appeal_id.in_(appeal_ids),
-                                                    AppealMessage.direction == "in")
-                        .values(file_id=None).execution_options(synchronize_session=False))
-    if uid is not None:
-        await s.execute(update(AppealEvent).where(AppealEvent.actor_user_id == uid).values(actor_user_id=None)
+        sent = (AppealMessage.appeal_id.in_(appeal_ids), AppealMessage.direction == "in")
+        gone += await s.scalars(select(AppealMessage.media_id).where(*sent, AppealMessage.media_id.is_not(None)))
+        await s.execute(update(AppealMessage).where(*sent).values(media_id=None)
                         .execution_options(synchronize_session=False))
-        await s.execute(update(AppealMessage).where(AppealMessage.author_user_id == uid)
+    if uids:
+        await s.execute(update(AppealEvent).where(AppealEvent.actor_user_id.in_(uids)).values(actor_user_id=None)
+                        .execution_options(synchronize_session=False))
+        await s.execute(update(AppealMessage).where(AppealMessage.author_user_id.in_(uids))
                         .values(author_user_id=None).execution_options(synchronize_session=False))
-        await s.execute(update(AuditLog).where(AuditLog.actor_user_id == uid).values(actor_user_id=None)
+        await s.execute(update(AuditLog).where(AuditLog.actor_user_id.in_(uids)).values(actor_user_id=None)
                         .execution_options(synchronize_session=False))
     for model in (Question, Rsvp, ReportRating):
         await s.execute(delete(model).where(model.resident_id == rid).execution_options(synchronize_session=False))
-    await s.execute(update(BudgetProject).where(BudgetProject.author_resident_id == rid,
-                                                BudgetProject.status != "accepted")
-                    .values(photo_file_id=None).execution_options(synchronize_session=False))
+    not_on_ballot = (BudgetProject.author_resident_id == rid, BudgetProject.status != "accepted")
+    gone += await s.scalars(select(BudgetProject.photo_media_id).where(*not_on_ballot))
+    await s.execute(update(BudgetProject).where(*not_on_ballot)
+                    .values(photo_media_id=None).execution_options(synchronize_session=False))
     await s.execute(update(BudgetProject).where(BudgetProject.author_resident_id == rid)
                     .values(author_resident_id=None).execution_options(synchronize_session=False))
-    if chat is not None:
-        await s.execute(delete(ConversationState).where(ConversationState.channel == r.channel,
-                                                        ConversationState.chat_id == chat))
-    for name in ("user_id", "chat_id", "language", "territory_kato", "name", "phone", "phone_hash",
-                 "phone_verified_at", "consent_version", "consent_at", "registered_at"):
+    await media.forget(s, gone)
+    for a in accounts:
+        if a.chat_id is not None:
+            await s.execute(delete(ConversationState).where(ConversationState.channel == a.channel,
+                                                            ConversationState.chat_id == a.chat_id))
+    await s.execute(delete(Account).where(Account.resident_id == rid))
+    for name in ("language", "territory_kato", "name", "phone", "phone_hash", "phone_verified_at",
+                 "consent_version", "consent_at", "registered_at"):
         setattr(r, name, None)
     r.notifications, r.reachable, r.deleted_at = False, False, now
 
@@ -185,8 +199,10 @@ async def erase_expired(sessions: async_sessionmaker[AsyncSession], *, vote_toke
         if old:
             await s.execute(update(Appeal).where(Appeal.repeat_of_id.in_(old)).values(repeat_of_id=None)
                             .execution_options(synchronize_session=False))
+            files = list(await s.scalars(select(AppealMessage.media_id).where(AppealMessage.appeal_id.in_(old))))
             for model in (AppealMessage, AppealEvent):
                 await s.execute(delete(model).where(model.appeal_id.in_(old)))
+            await media.forget(s, files)
             await s.execute(delete(Appeal).where(Appeal.id.in_(old)))
     erased = Erased(tokens.rowcount or 0, len(old))
     if erased.vote_tokens or erased.appeals:

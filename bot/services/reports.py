@@ -63,7 +63,7 @@ class ReportService:
         self.clock = clock
 
     async def publish(self, *, territory_kato: str, period: str, title_kk: str, title_ru: str, summary_kk: str,
-                      summary_ru: str, document_file_id: str | None = None, document_name: str | None = None,
+                      summary_ru: str, document_media_id: int | None = None, document_name: str | None = None,
                       published_by: int | None = None) -> Report:
         if not valid_period(period):
             raise ReportError(f"bad period {period!r}")
@@ -74,7 +74,7 @@ class ReportService:
                 raise ReportError("unknown territory")
             r = Report(territory_kato=territory_kato, period=period.strip(), title_kk=title_kk.strip()[:TITLE_MAX],
                        title_ru=title_ru.strip()[:TITLE_MAX], summary_kk=summary_kk.strip()[:SUMMARY_MAX],
-                       summary_ru=summary_ru.strip()[:SUMMARY_MAX], document_file_id=document_file_id,
+                       summary_ru=summary_ru.strip()[:SUMMARY_MAX], document_media_id=document_media_id,
                        document_name=(document_name or None) and document_name[:DOC_NAME_MAX],
                        published_by=published_by, published_at=self.clock())
             s.add(r)

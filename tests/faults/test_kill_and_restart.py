@@ -181,7 +181,7 @@ async def test_an_appeal_survives_a_kill_at_every_call(settings: Settings, mode:
             limit = 1 if mode == "before" else 2
             assert 1 <= len(topics) <= limit and 1 <= len(cards) <= limit, (p.id, len(topics), len(cards))
             # a resident who saw no answer to their photo sends it again: then the appeal has it twice
-            files = [m for m in await app.services.appeals.conversation(a.id) if m.file_id]
+            files = [m for m in await app.services.appeals.conversation(a.id) if m.media_id]
             assert 1 <= len(files) <= 2
             assert len(files) <= len(photos) <= limit * len(files), \
                 f"{a.number} has {len(files)} attachments; they reached the aides {len(photos)} times"
