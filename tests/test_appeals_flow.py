@@ -475,3 +475,15 @@ async def test_a_reply_the_sender_could_not_deliver_later_is_reported_in_the_top
                 and "Ертең барамыз" in str(c.params.get("text"))]) == 1
     async with app.sessions() as s:
         assert (await s.scalars(select(AppealMessage).where(AppealMessage.direction == "out"))).all() == []
+
+
+async def test_an_aides_location_is_not_relayed_as_an_empty_message(app: App, tg: Telegram) -> None:
+    who = Person(2027, "kk")
+    a = await filed(app, tg, who)
+    before = len(tg.chat(who.id))
+    msg = tg._message(AIDE, OPERATOR_CHAT, location={"latitude": 43.2, "longitude": 76.9},
+                      message_thread_id=a.topic_id, is_topic_message=True)
+    sent = await tg.feed({"message": msg})
+    await app.sender.run_once()
+    assert len(tg.chat(who.id)) == before  # nothing with only a signature reaches the resident
+    assert sent and sent[-1].chat_id == OPERATOR_CHAT

@@ -36,6 +36,7 @@ from bot.services.appeals import (
     Direction,
     DueItem,
     DueReport,
+    InvalidAppeal,
     StatusChange,
     TransitionNotAllowed,
 )
@@ -237,6 +238,8 @@ class Desk:
                           final: bool = False) -> int | None:
         """Write the reply to the outbox (the aide's message once: its id is the key). Returns the row's id, or
         None when the resident cannot be reached."""
+        if not (text or "").strip() and not file_id:  # a location, a sticker: nothing to relay
+            raise InvalidAppeal("text")
         resident = await self.services.residents.get_by_id(a.resident_id)
         if resident is None or resident.chat_id is None or resident.deleted_at is not None or a.anonymous:
             return None
