@@ -21,6 +21,7 @@ from bot.channels.telegram import errors, operator, private
 from bot.channels.telegram.channel import TelegramChannel
 from bot.config import Settings
 from bot.delivery.broadcasts import BroadcastDesk
+from bot.delivery.notices import Notices
 from bot.delivery.retry import RetryAfter
 from bot.delivery.sender import OutboxSender
 from bot.delivery.shared_limit import make_limiter
@@ -125,21 +126,26 @@ async def build_app(settings: Settings, session: BaseSession | None = None, *, m
     bot = make_bot(settings, session)
     bot.session.middleware(RetryAfter())
     # a batch is about a second of sending: what a crash can leave "unknown" stays small
-    # one process: the limits in memory; several ([redis] url): shared through Redis by every sender
-    sender = OutboxSender(bot, outbox, make_limiter(settings), batch=max(8, min(100, round(d.overall_per_second))),
-                          engine=engine)
-    desk = Desk(bot, services, settings, i18n, outbox, wake_sender=sender.wake.set)
+    # one process: the limits in memory; several ([redis] url): shared through Redis by every sender.
+    # Every message the bot sends on its own is an outbox row of a notice kind registered here once, worded
+    # in the reader's language when the sender takes it (bot/delivery/notices.py)
+    notices = Notices(settings.locale.default)
+    sender = OutboxSender(bot, outbox, notices, make_limiter(settings),
+                          batch=max(8, min(100, round(d.overall_per_second))), engine=engine)
+    desk = Desk(bot, services, settings, i18n, outbox, wake_sender=sender.wake.set, send_now=sender.send_now)
+    desk.register(notices)
     effects = Effects()
     effects.register("appeal_", desk.on_effect)
     broadcast_desk = BroadcastDesk(bot, services, settings, i18n, wake_sender=sender.wake.set)
+    broadcast_desk.register(notices)
     effects.register("broadcast_", broadcast_desk.on_effect)
     effects.register("meeting_created", broadcast_desk.on_meeting_effect)  # the announcement is a broadcast
-    MeetingNotices(services, settings, i18n, calendar).register(effects)
+    MeetingNotices(services, settings, i18n, calendar).register(effects, notices)
     # People's Budget: phase notices and results (scheduled tasks), proposals to the admins, decisions to authors
     budget_notices = BudgetNotices(services.budget, services.residents, roles, services.territories, outbox,
-                                   BudgetTexts(i18n), default_language=settings.locale.default,
-                                   wake=sender.wake.set, media=services.media)
+                                   wake=sender.wake.set)
     budget_notices.register(services.tasks)
+    BudgetTexts(i18n, services.budget, services.territories, services.media).register(notices)
     effects.register("budget_", budget_notices.on_effect)
     conversations = Conversations(services, settings, i18n, StateStore(sessions), effects=effects)
     dp = Dispatcher()

@@ -1,4 +1,5 @@
-"""Messages the bot sends on its own about meetings, all through the outbox:
+"""Messages the bot sends on its own about meetings, all through the outbox as notices (kind and parameters,
+worded here in the reader's language when they are sent: ``register_notices``):
 
 * reminders before a meeting (``ScheduledTask`` kind ``meeting_reminder``, key ``meeting:<id>:before:<offset>``),
   to the residents of its territory and below who allow notifications, except those who said "I won't come";
@@ -33,11 +34,14 @@ from storage.models import ScheduledTask, Territory
 
 if TYPE_CHECKING:
     from bot.config import Settings
+    from bot.delivery.notices import Notices, Reader
     from bot.effects import Effects
     from bot.flows.base import Services
     from bot.services.calendar import WorkCalendar
 
 QUARTERLY_KIND = "quarterly_reports"
+# notice kinds (outbox rows)
+REMINDER_NOTICE, CANCELLED_NOTICE, QUARTERLY_NOTICE = "meeting_reminder", "meeting_cancelled", "quarterly_reports"
 REPORT_LEVELS = ("city", "district", "okrug")
 LIST_MAX = 60  # territories named in one quarterly message; the rest are counted
 log = logging.getLogger("qatysu.reminders")
@@ -65,14 +69,43 @@ class MeetingNotices:
     def __init__(self, services: Services, settings: Settings, i18n: I18n, calendar: WorkCalendar) -> None:
         self.services, self.settings, self.i18n, self.calendar = services, settings, i18n, calendar
 
-    def register(self, effects: Effects) -> None:
+    def register(self, effects: Effects, notices: Notices) -> None:
         self.services.tasks.register(REMINDER_KIND, self.meeting_reminder)
         self.services.tasks.register(QUARTERLY_KIND, self.quarterly)
         effects.register("meeting_cancelled", self.on_effect)
+        notices.register(REMINDER_NOTICE, self.render_reminder)
+        notices.register(CANCELLED_NOTICE, self.render_cancelled)
+        notices.register(QUARTERLY_NOTICE, self.render_quarterly)
 
     async def _territory_name(self, tr: Translator, kato: str) -> str:
         t = await self.services.territories.get(kato)
         return t.name(tr.lang) if t else kato
+
+    # -- the wording, when a notice is sent --------------------------------------------------------------------
+
+    async def render_reminder(self, p: dict, reader: Reader) -> dict | None:
+        meeting = await self.services.meetings.get(p["meeting_id"])
+        if meeting is None or meeting.cancelled_at is not None:
+            return None
+        tr = self.i18n(reader.language)
+        header = _in_time(tr, timedelta(seconds=p["left"]))  # the time left when it was due
+        place = await self._territory_name(tr, meeting.territory_kato)
+        return {"text": f"{header}\n\n" + meeting_texts.notice(tr, meeting, place),
+                "buttons": meeting_texts.buttons(tr, meeting.id)}
+
+    async def render_cancelled(self, p: dict, reader: Reader) -> dict | None:
+        meeting = await self.services.meetings.get(p["meeting_id"])
+        if meeting is None:
+            return None
+        tr = self.i18n(reader.language)
+        place = await self._territory_name(tr, meeting.territory_kato)
+        text = tr._("❌ <b>The meeting is cancelled.</b> You said you would come; we are sorry for the change.")
+        return {"text": text + "\n\n" + meeting_texts.notice(tr, meeting, place)}
+
+    async def render_quarterly(self, p: dict, reader: Reader) -> dict | None:
+        missing = [t for t in [await self.services.territories.get(k) for k in p["katos"]] if t is not None]
+        return {"text": self.quarterly_text(self.i18n(reader.language), p["year"], p["q"], missing,
+                                            total=p.get("total"))}
 
     # -- reminders -----------------------------------------------------------------------------------------
 
@@ -84,16 +117,11 @@ class MeetingNotices:
         if why_not is not None or meeting is None:
             return why_not or "skipped"
         recipients = await meetings.reminder_audience(meeting)
-        texts: dict[str, dict] = {}
-        for lang in {r.language for r in recipients}:
-            tr = self.i18n(lang)
-            header = _in_time(tr, meeting.starts_at - now)
-            place = await self._territory_name(tr, meeting.territory_kato)
-            texts[lang] = {"text": f"{header}\n\n" + meeting_texts.notice(tr, meeting, place),
-                           "buttons": meeting_texts.buttons(tr, meeting.id)}
+        left = max(0, int((meeting.starts_at - now).total_seconds()))
         await self.services.outbox.enqueue(
-            Outgoing(f"meeting:{meeting.id}:{offset}:{r.resident_id}", r.chat_id, texts[r.language],
-                     Priority.REMINDER, resident_id=r.resident_id) for r in recipients)
+            Outgoing(f"meeting:{meeting.id}:{offset}:{r.resident_id}", REMINDER_NOTICE,
+                     {"meeting_id": meeting.id, "left": left}, resident_id=r.resident_id, priority=Priority.REMINDER)
+            for r in recipients)
         return "sent"
 
     async def on_effect(self, name: str, meeting_id: int) -> None:
@@ -111,15 +139,9 @@ class MeetingNotices:
             return 0
         recipients = await self.services.residents.audience(None, resident_ids=resident_ids,
                                                             notifications_only=False)
-        items = []
-        for r in recipients:
-            tr = self.i18n(r.language)
-            place = await self._territory_name(tr, meeting.territory_kato)
-            text = tr._("❌ <b>The meeting is cancelled.</b> You said you would come; we are sorry for the change.")
-            items.append(Outgoing(f"meeting:{meeting.id}:cancelled:{r.resident_id}", r.chat_id,
-                                  {"text": text + "\n\n" + meeting_texts.notice(tr, meeting, place)},
-                                  Priority.NOTICE, resident_id=r.resident_id))
-        return await self.services.outbox.enqueue(items)
+        return await self.services.outbox.enqueue(
+            Outgoing(f"meeting:{meeting.id}:cancelled:{r.resident_id}", CANCELLED_NOTICE, {"meeting_id": meeting.id},
+                     resident_id=r.resident_id, priority=Priority.NOTICE) for r in recipients)
 
     # -- the quarterly reminder ----------------------------------------------------------------------------
 
@@ -144,25 +166,24 @@ class MeetingNotices:
         if not missing:
             return "none_missing"
         admins = sorted({e.user_id for e in await self.services.roles.list() if e.role == Role.ADMIN})
-        items = []
-        for user_id in admins:
-            resident = await self.services.residents.get(user_id)
-            tr = self.i18n(resident.language if resident and resident.language else self.settings.locale.default)
-            text = self.quarterly_text(tr, year, q, missing)
-            items.append(Outgoing(f"{task.key}:{user_id}", user_id, {"text": text}, Priority.NOTICE))
-        await self.services.outbox.enqueue(items)
+        params = {"year": year, "q": q, "katos": [t.kato for t in missing[:LIST_MAX]], "total": len(missing)}
+        await self.services.outbox.enqueue(Outgoing(f"{task.key}:{user_id}", QUARTERLY_NOTICE, params,
+                                                    chat_id=user_id, priority=Priority.NOTICE) for user_id in admins)
         return "sent"
 
     @staticmethod
-    def quarterly_text(tr: Translator, year: int, q: int, missing: list[Territory]) -> str:
+    def quarterly_text(tr: Translator, year: int, q: int, missing: list[Territory], total: int | None = None) -> str:
+        """``missing``: the territories to name (at most LIST_MAX are); ``total``: how many there are in all."""
+        total = len(missing) if total is None else total
         quarter = quarter_name(tr, year, q)
         lines = [tr._("📊 <b>Report meetings, {quarter}</b>", quarter=quarter),
                  tr.ngettext("No akim's report meeting is planned yet in {n} territory this quarter:",
                              "No akim's report meeting is planned yet in {n} territories this quarter:",
-                             len(missing))]
-        lines += [f"• {esc(t.name(tr.lang), 200)}" for t in missing[:LIST_MAX]]
-        if len(missing) > LIST_MAX:
-            lines.append(tr.ngettext("…and {n} more", "…and {n} more", len(missing) - LIST_MAX))
+                             total)]
+        shown = missing[:LIST_MAX]
+        lines += [f"• {esc(t.name(tr.lang), 200)}" for t in shown]
+        if total > len(shown):
+            lines.append(tr.ngettext("…and {n} more", "…and {n} more", total - len(shown)))
         lines += ["", tr._("To plan one, send /meeting.")]
         return "\n".join(lines)
 

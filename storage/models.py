@@ -322,10 +322,13 @@ class AppealEvent(Base):
 
 
 class OutboxMessage(Base):
-    """One message to one chat that the bot sends on its own initiative. Written before it is sent.
+    """One notice to one reader that the bot sends on its own initiative (an aide's reply too). Written before
+    it is sent, as data: its ``kind`` and ``params``, worded in the reader's language and channel only when it
+    is sent (bot/delivery/notices.py). A resident's address is looked up from the resident when the row is
+    claimed (and noted in ``chat_id``); a row for staff or a group carries its ``chat_id`` from the start.
 
-    state: pending → sending (claimed) → sent | blocked | failed; pending again after a retryable error;
-    a row still "sending" when the process starts again was in flight at a crash and becomes "unknown".
+    state: pending → sending (claimed) → sent | blocked | failed | cancelled; pending again after a retryable
+    error; a row still "sending" when the process starts again was in flight at a crash and becomes "unknown".
     """
 
     __tablename__ = "outbox"
@@ -333,12 +336,15 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(160), unique=True)
-    # empty once the resident deleted their data (their pending rows are cancelled first)
+    channel: Mapped[str] = mapped_column(String(16), default="telegram", server_default="telegram")
+    kind: Mapped[str] = mapped_column(String(48), default="legacy", server_default="legacy")
+    # a staff or group address from the start; a resident's, noted when claimed; empty once the resident
+    # deleted their data (their pending rows are cancelled first)
     chat_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("resident.id", ondelete="SET NULL"))
     broadcast_id: Mapped[int | None] = mapped_column(Integer, index=True)
     priority: Mapped[int] = mapped_column(Integer, default=10)
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from bot.app import App, build_app
 from bot.config import Settings
 from storage.db import make_engine
-from tests.support import narrow
+from tests.support import narrow, notices
 from tests.support.telegram import RecordingSession, Telegram
 
 DATA = Path(__file__).parent / "data"
@@ -56,6 +56,7 @@ async def make_app(settings: Settings, territories: bool = True) -> tuple[App, R
     session.forum_chats.add(OPERATOR_CHAT)
     app = await build_app(settings, session=session)
     narrow.NarrowTap(app)  # every screen is also checked against a narrow channel's limits
+    notices.register(app)  # the outbox tests' own notice kind (tests/support/notices.py)
     if territories:
         await app.services.territories.import_csv(DATA / "territories.csv")
     return app, session

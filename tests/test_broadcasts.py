@@ -12,9 +12,10 @@ from bot.app import App
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.sender import OutboxSender
 from bot.services.broadcasts import Audience, NotAllowed
-from bot.services.outbox import Outgoing, Priority
+from bot.services.outbox import Priority
 from storage.models import Broadcast, OutboxMessage, utcnow
 from tests.conftest import ADMIN, OPERATOR, SECRETARY
+from tests.support.notices import text
 from tests.support.telegram import Person, Sent, Telegram
 
 KOKTAL, AZAT, AZAT_OKRUG, KARAOZEK = "114033200", "114033100", "114030000", "114043100"
@@ -49,7 +50,8 @@ async def village(app: App) -> dict[str, list[int]]:
 
 
 def fast_sender(app: App, batch: int = 100) -> OutboxSender:
-    return OutboxSender(app.bot, app.outbox, RateLimiter(10_000, 10_000, 10_000), batch=batch, retry_seconds=0)
+    return OutboxSender(app.bot, app.outbox, app.sender.notices, RateLimiter(10_000, 10_000, 10_000), batch=batch,
+                        retry_seconds=0)
 
 
 async def deliver_all(app: App) -> None:
@@ -319,8 +321,8 @@ async def test_a_residents_own_notice_goes_before_queued_broadcast_rows(app: App
     await svc.expand(b.id)
     sender = fast_sender(app, batch=4)
     await sender.run_once()  # four broadcast rows go
-    await app.outbox.enqueue([Outgoing("appeal:1:registered", 5311, {"text": "Өтінішіңіз тіркелді"},
-                                       Priority.NOTICE, resident_id=ids[11])])
+    await app.outbox.enqueue([text("appeal:1:registered", None, {"text": "Өтінішіңіз тіркелді"},
+                                   Priority.NOTICE, resident_id=ids[11])])
     await sender.run_once()
     order = [(int(c.params["chat_id"]), c.params["text"]) for c in tg.session.calls if c.method == "sendMessage"]
     assert order[4] == (5311, "Өтінішіңіз тіркелді")  # before the eight broadcast rows still queued
@@ -336,8 +338,7 @@ async def test_an_expansion_cut_short_is_resumed_without_duplicates(app: App) ->
     await svc.start(b.id, SECRETARY)
     svc.chunk = 3
     recipients = await svc.recipients(Audience(KOKTAL))
-    payloads = {"kk": {"text": "Сообщение"}, "ru": {"text": "Сообщение"}}
-    await app.outbox.enqueue(svc._rows(b.id, recipients[:3], payloads))  # the process died after one chunk
+    await app.outbox.enqueue(svc._rows(b.id, recipients[:3]))  # the process died after one chunk
     p = await svc.progress(b.id)
     assert (p.rows, p.total, p.expanded) == (3, 7, False)
     await svc.finish_if_done(b.id)
@@ -361,7 +362,7 @@ async def test_a_stop_while_the_rows_are_being_written(app: App, tg: Telegram) -
                          ui_language="ru")
     await svc.start(b.id, ADMIN)
     recipients = await svc.recipients(Audience(KOKTAL))
-    await app.outbox.enqueue(svc._rows(b.id, recipients[:3], {"kk": {"text": "Хабар"}}))  # one chunk so far
+    await app.outbox.enqueue(svc._rows(b.id, recipients[:3]))  # one chunk so far
     await app.broadcasts.refresh(b.id)  # the progress message
     assert "Осталось: 7" in tg.last(ADMIN).text
     await tg.click(Person(ADMIN, "ru"), "Остановить")

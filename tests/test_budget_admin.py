@@ -16,6 +16,7 @@ from bot.services.roles import Role
 from storage.models import AuditLog, BudgetCampaign, OutboxMessage, ScheduledTask
 from tests.conftest import ADMIN, OPERATOR
 from tests.support.budget_helpers import AZAT_OKRUG, M, campaign, now_utc, resident
+from tests.support.notices import worded
 from tests.support.telegram import Person, Telegram
 
 KK = {"intro": "жаңа науқаны", "title_kk": "қазақ тілінде", "title_ru": "орыс тілінде", "where": "қай аумаққа",
@@ -179,8 +180,9 @@ async def test_review_with_a_reason_reaches_the_author(app: App, tg: Telegram, a
     # every admin hears of it in a private chat, with the decision buttons
     for admin_id in (ADMIN, second_admin):
         [row] = await _outbox(app, admin_id)
-        assert "Көше жарығы &lt;LED&gt;" in row.payload["text"]
-        assert [b["data"] for r in row.payload["buttons"] for b in r if "data" in b] == [
+        said = await worded(app, row)
+        assert "Көше жарығы &lt;LED&gt;" in said["text"]
+        assert [b["data"] for r in said["buttons"] for b in r if "data" in b] == [
             f"ba:acc:{pid}", f"ba:rej:{pid}", f"ba:ret:{pid}"]
     await app.effects("budget_proposal", pid)  # an effect handled twice sends nothing twice
     assert len(await _outbox(app, ADMIN)) == 1

@@ -9,8 +9,9 @@ from sqlalchemy import select
 from bot.app import App
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.sender import OutboxSender
-from bot.services.outbox import OutboxService, Outgoing, Priority
+from bot.services.outbox import OutboxService, Priority
 from storage.models import OutboxMessage
+from tests.support.notices import text
 
 
 def service(app: App) -> OutboxService:
@@ -18,7 +19,7 @@ def service(app: App) -> OutboxService:
 
 
 def sender(app: App, outbox: OutboxService) -> OutboxSender:
-    return OutboxSender(app.bot, outbox, RateLimiter(1000, 1000, 1000), retry_seconds=0)
+    return OutboxSender(app.bot, outbox, app.sender.notices, RateLimiter(1000, 1000, 1000), retry_seconds=0)
 
 
 async def states(app: App) -> dict[str, str]:
@@ -28,7 +29,7 @@ async def states(app: App) -> dict[str, str]:
 
 async def test_enqueue_is_idempotent_and_sends_once(app: App) -> None:
     outbox = service(app)
-    items = [Outgoing(f"notice:{i}", 100 + i, {"text": f"Хабар <b>{i}</b>"}) for i in range(5)]
+    items = [text(f"notice:{i}", 100 + i, {"text": f"Хабар <b>{i}</b>"}) for i in range(5)]
     assert await outbox.enqueue(items) == 5
     assert await outbox.enqueue(items) == 0
     s = sender(app, outbox)
@@ -41,8 +42,8 @@ async def test_enqueue_is_idempotent_and_sends_once(app: App) -> None:
 
 async def test_notices_go_before_broadcasts(app: App) -> None:
     outbox = service(app)
-    await outbox.enqueue([Outgoing(f"b:{i}", 200 + i, {"text": "жаппай"}, Priority.BROADCAST) for i in range(3)])
-    await outbox.enqueue([Outgoing("n:1", 300, {"text": "сіздің өтінішіңіз"}, Priority.NOTICE)])
+    await outbox.enqueue([text(f"b:{i}", 200 + i, {"text": "жаппай"}, Priority.BROADCAST) for i in range(3)])
+    await outbox.enqueue([text("n:1", 300, {"text": "сіздің өтінішіңіз"}, Priority.NOTICE)])
     rows = await outbox.claim(2, "w")
     assert [r.chat_id for r in rows] == [300, 200]
 
@@ -51,8 +52,8 @@ async def test_blocked_person_is_marked_unreachable_and_skipped(app: App) -> Non
     outbox = service(app)
     r = await app.services.residents.consent(555, 555, "kk", "v1")
     app.bot.session.blocked.add(555)
-    await outbox.enqueue([Outgoing("a", 555, {"text": "бір"}, resident_id=r.id),
-                          Outgoing("b", 555, {"text": "екі"}, Priority.BROADCAST, resident_id=r.id)])
+    await outbox.enqueue([text("a", 555, {"text": "бір"}, resident_id=r.id),
+                          text("b", 555, {"text": "екі"}, Priority.BROADCAST, resident_id=r.id)])
     await sender(app, outbox).run_once()
     assert await states(app) == {"a": "blocked", "b": "blocked"}
     assert (await app.services.residents.get(555)).reachable is False
@@ -62,7 +63,7 @@ async def test_blocked_person_is_marked_unreachable_and_skipped(app: App) -> Non
 async def test_retry_after_is_obeyed_and_not_counted_as_a_failure(app: App) -> None:
     outbox = service(app)
     app.bot.session.retry_after.extend([0, 0, 0, 0])  # four 429s in a row, more than max_attempts
-    await outbox.enqueue([Outgoing("x", 600, {"text": "кейін"})])
+    await outbox.enqueue([text("x", 600, {"text": "кейін"})])
     s = sender(app, outbox)
     for _ in range(6):
         await s.run_once()
@@ -71,8 +72,8 @@ async def test_retry_after_is_obeyed_and_not_counted_as_a_failure(app: App) -> N
 
 async def test_other_failures_are_retried_a_bounded_number_of_times(app: App) -> None:
     outbox = service(app)
-    await outbox.enqueue([Outgoing("bad", 700, {"text": "<b>unclosed"})])  # Telegram refuses: no retry
-    await outbox.enqueue([Outgoing("gone", 701, {"text": "ok"})])
+    await outbox.enqueue([text("bad", 700, {"text": "<b>unclosed"})])  # Telegram refuses: no retry
+    await outbox.enqueue([text("gone", 701, {"text": "ok"})])
     app.bot.session.unreachable.add(701)
     s = sender(app, outbox)
     for _ in range(5):
@@ -85,7 +86,7 @@ async def test_other_failures_are_retried_a_bounded_number_of_times(app: App) ->
 
 async def test_in_flight_rows_at_a_crash_become_unknown_not_resent(app: App) -> None:
     outbox = service(app)
-    await outbox.enqueue([Outgoing(f"c:{i}", 800 + i, {"text": "хабар"}) for i in range(4)])
+    await outbox.enqueue([text(f"c:{i}", 800 + i, {"text": "хабар"}) for i in range(4)])
     claimed = await outbox.claim(2, "crashed-worker")  # claimed, then the process died
     assert len(claimed) == 2
     assert await outbox.recover_after_crash() == 2
@@ -98,7 +99,7 @@ async def test_in_flight_rows_at_a_crash_become_unknown_not_resent(app: App) -> 
 
 async def test_concurrent_claims_never_share_a_row(app: App) -> None:
     outbox = service(app)
-    await outbox.enqueue([Outgoing(f"k:{i}", 1000 + i, {"text": "т"}) for i in range(200)])
+    await outbox.enqueue([text(f"k:{i}", 1000 + i, {"text": "т"}) for i in range(200)])
     ids: list[int] = []
     for _round in range(20):  # eight workers at once, round after round, until the queue is empty
         results = await asyncio.gather(*(outbox.claim(30, f"w{i}") for i in range(8)))
@@ -115,3 +116,51 @@ def test_rate_limiter_spacing() -> None:
     assert other == 2.1  # the overall limit spaces every send by 0.1 s
     g = [limiter._reserve(-5) for _ in range(3)]
     assert g[2] >= g[0] + 60  # the third group message in a minute waits for the window
+
+
+async def test_a_notice_is_worded_in_the_language_its_reader_has_when_it_goes(app: App) -> None:
+    """A row is data (kind, parameters, resident): a resident who switched to Russian after it was queued
+    reads it in Russian, at the address they have then."""
+    from bot.services.broadcasts import Audience
+
+    r = await app.services.residents.consent(560, 560, "kk", "v1")
+    await app.services.residents.set_territory(560, "114033200")
+    await app.services.residents.complete_registration(560)
+    svc = app.services.broadcasts
+    b = await svc.create(None, Audience("114033200"), text_kk="Ертең су болмайды.", text_ru="Завтра не будет воды.",
+                         system=True)
+    await svc.start(b.id, None, system=True)
+    assert await svc.expand(b.id) == 1
+    async with app.sessions() as s:
+        row = await s.scalar(select(OutboxMessage).where(OutboxMessage.resident_id == r.id))
+    assert (row.kind, row.params, row.channel, row.chat_id) == ("broadcast", {"broadcast_id": b.id}, "telegram", None)
+    await app.services.residents.set_language(560, "ru")
+    await sender(app, service(app)).run_once()
+    [sent] = [c for c in app.bot.session.calls if c.method == "sendMessage"]
+    assert (int(sent.params["chat_id"]), sent.params["text"]) == (560, "Завтра не будет воды.")
+
+
+async def test_a_row_of_a_resident_gone_before_it_goes_is_cancelled_not_sent(app: App) -> None:
+    from sqlalchemy import delete
+
+    from storage.models import Account
+
+    r = await app.services.residents.consent(570, 570, "kk", "v1")
+    outbox = service(app)
+    await outbox.enqueue([text("gone:1", None, {"text": "кеш"}, resident_id=r.id)])
+    async with app.sessions() as s, s.begin():  # gone between queueing and sending, whatever the way
+        await s.execute(delete(Account).where(Account.resident_id == r.id))
+    await sender(app, outbox).run_once()
+    assert await states(app) == {"gone:1": "cancelled"}
+    assert not [c for c in app.bot.session.calls if c.method == "sendMessage"]
+
+
+async def test_a_row_for_a_channel_without_an_adapter_is_not_sent_to_telegram(app: App) -> None:
+    from bot.services.outbox import Outgoing
+
+    outbox = service(app)
+    await outbox.enqueue([Outgoing("wa:1", "test_text", {"text": "сәлем"}, chat_id=77_015_551_234,
+                                   channel="whatsapp")])
+    await sender(app, outbox).run_once()
+    assert await states(app) == {"wa:1": "failed"}
+    assert not [c for c in app.bot.session.calls if c.method == "sendMessage"]

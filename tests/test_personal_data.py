@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.app import App
-from bot.services.outbox import Outgoing
 from storage.models import Appeal, Base, OutboxMessage, Resident, Vote
 from tests.conftest import OPERATOR_CHAT
 from tests.support.budget_helpers import campaign, now_utc, use_clock
+from tests.support.notices import text
 from tests.support.telegram import Person, Telegram
 from tests.test_appeals_flow import AIDE, filed
 from tests.test_registration import KK, RU, register
@@ -52,7 +52,7 @@ async def walk_through_everything(app: App, tg: Telegram, who: Person) -> dict[s
         place="Әкімдік", agenda_kk="Есеп", agenda_ru="Отчёт")
     await app.services.meetings.answer(meeting.id, r.id, True)
     await app.services.meetings.ask(meeting.id, r.id, "Су құбыры туралы айтасыз ба?", "kk")
-    await app.outbox.enqueue([Outgoing("test:waiting", who.id, {"text": "Хабарлама күтуде"}, resident_id=r.id)])
+    await app.outbox.enqueue([text("test:waiting", None, {"text": "Хабарлама күтуде"}, resident_id=r.id)])
     return {"resident": r, "appeal": appeal, "campaign": c, "receipt": receipt.code, "proposal": proposal.id}
 
 
@@ -105,7 +105,7 @@ async def test_deleting_ones_data_leaves_no_trace_but_the_appeal_and_the_counted
         assert owners[appeal.resident_id].deleted_at and owners[vote.resident_id].deleted_at
         assert vote.receipt == made["receipt"] and vote.voter_token  # still counted, still stops a second vote
         waiting = await s.scalar(select(OutboxMessage).where(OutboxMessage.key == "test:waiting"))
-        assert waiting.state == "cancelled" and waiting.chat_id is None and waiting.payload == {}
+        assert waiting.state == "cancelled" and waiting.chat_id is None and waiting.params == {}
     # the outbox sender never sends the cancelled message
     before = len(tg.session.calls)
     await app.sender.run_once()

@@ -16,6 +16,7 @@ from bot.services.roles import Role
 from storage.models import ScheduledTask
 from tests.conftest import ADMIN
 from tests.support.civic import AZAT_OKRUG, DISTRICT, KARAOZEK, Clock, local, meeting, outbox, resident
+from tests.support.notices import worded
 from tests.support.telegram import Telegram
 
 STARTS = local(2027, 3, 15, 10)  # Monday 15 March 2027, 10:00 in Almaty
@@ -83,7 +84,7 @@ async def test_catch_up_after_downtime_sends_once_and_never_for_a_past_meeting(a
     await app.services.tasks.run_due()
     rows = await outbox(app)
     assert [r.key for r in rows] == [f"meeting:{m.id}:1d:{person.id}"]  # the latest due, not also "7 days"
-    assert "до встречи 2 часа" in rows[0].payload["text"]  # true at the time it goes
+    assert "до встречи 2 часа" in (await worded(app, rows[0]))["text"]  # true at the time it goes
     outcomes = {k: t.outcome for k, t in (await _tasks(app, "meeting:")).items()}
     assert outcomes[f"meeting:{m.id}:before:7d"] == "skipped"
     assert outcomes[f"meeting:{m.id}:before:1d"] == "sent"
@@ -151,8 +152,8 @@ async def test_quarterly_reminder_lists_territories_without_a_report_meeting(app
     assert await app.services.tasks.run_due() == 1
     rows = await outbox(app)
     assert sorted(r.chat_id for r in rows) == [931, ADMIN]
-    text = next(r for r in rows if r.chat_id == 931).payload["text"]
-    admin_text = next(r for r in rows if r.chat_id == ADMIN).payload["text"]
+    text = (await worded(app, next(r for r in rows if r.chat_id == 931)))["text"]
+    admin_text = (await worded(app, next(r for r in rows if r.chat_id == ADMIN)))["text"]
     if code == "kk":
         assert "2027 жылғы 1-тоқсан" in text and "3 аумақта" in text
         assert "Ақкөл ауданы" in text and "Қараөзек ауылдық округі" in text and "Ұрымқай ауылдық округі" in text

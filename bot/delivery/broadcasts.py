@@ -19,11 +19,12 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 
 from bot.channels.telegram.render import markup
 from bot.config import Settings
+from bot.delivery.notices import Notices, Reader
 from bot.flows import broadcast as texts
 from bot.flows.base import Screen, Services
 from bot.i18n import LANGUAGES, I18n
 from bot.locks import KeyedLocks
-from bot.services.broadcasts import Audience, BroadcastError, BroadcastService
+from bot.services.broadcasts import BROADCAST_NOTICE, Audience, BroadcastError, BroadcastService, broadcast_payload
 from storage.models import Broadcast
 
 log = logging.getLogger("qatysu.broadcasts")
@@ -39,6 +40,17 @@ class BroadcastDesk:
         self._locks = KeyedLocks()
         self._shown: dict[int, tuple[str, Any]] = {}  # broadcast → what its progress message shows now
         self._expanding: dict[int, asyncio.Task[None]] = {}
+
+    def register(self, notices: Notices) -> None:
+        notices.register(BROADCAST_NOTICE, self.render)
+
+    async def render(self, p: dict[str, Any], reader: Reader) -> dict[str, Any] | None:
+        """One recipient's copy: their language's text (or the only one), a meeting announcement's buttons."""
+        b = await self.svc.get(p["broadcast_id"])
+        if b is None:
+            return None
+        extra = self.extra(b)
+        return broadcast_payload(b, reader.language, extra.get(reader.language) if extra else None)
 
     # -- effects --------------------------------------------------------------------------------------------
 
@@ -107,7 +119,7 @@ class BroadcastDesk:
 
     async def _expand(self, b: Broadcast) -> None:
         try:
-            added = await self.svc.expand(b.id, self.extra(b), wake=self._wake)
+            added = await self.svc.expand(b.id, wake=self._wake)
             log.info("broadcast %s: %s outbox rows written", b.id, added)
         except Exception:  # noqa: BLE001 - the job tries again on its next run
             log.exception("broadcast %s could not be expanded", b.id)

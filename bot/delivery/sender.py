@@ -1,4 +1,5 @@
-"""The outbox sender: claims rows, keeps Telegram's limits, obeys retry_after, notes blocked people."""
+"""The outbox sender: claims rows, words each in its reader's language (bot/delivery/notices.py), keeps
+Telegram's limits, obeys retry_after, notes blocked people, and tells a notice's kind what became of it."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from aiogram.exceptions import (
 from aiogram.types import FSInputFile, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.delivery.notices import Notices, UnknownNotice
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.retry import WAIT_ON_429
 from bot.delivery.shared_limit import SharedRateLimiter
@@ -40,67 +42,130 @@ def _markup(payload: dict) -> InlineKeyboardMarkup | None:
 
 
 async def deliver(bot: Bot, chat_id: int, payload: dict) -> Message:
-    """Send one outbox payload: text, or a photo/document with the text as caption."""
+    """Send one rendered notice: text, or a photo/document with the text as caption; then what follows it
+    (``then``). Returns the last message sent."""
     kw = dict(reply_markup=_markup(payload), message_thread_id=payload.get("thread_id"))
     if payload.get("photo"):
-        return await bot.send_photo(chat_id, payload["photo"], caption=payload.get("text"), **kw)
-    if payload.get("document_path"):
+        msg = await bot.send_photo(chat_id, payload["photo"], caption=payload.get("text"), **kw)
+    elif payload.get("document_path"):
         doc = FSInputFile(Path(payload["document_path"]), filename=payload.get("filename"))
-        return await bot.send_document(chat_id, doc, caption=payload.get("text"), **kw)
-    if payload.get("document"):
-        return await bot.send_document(chat_id, payload["document"], caption=payload.get("text"), **kw)
-    return await bot.send_message(chat_id, payload["text"], **kw)
+        msg = await bot.send_document(chat_id, doc, caption=payload.get("text"), **kw)
+    elif payload.get("document"):
+        msg = await bot.send_document(chat_id, payload["document"], caption=payload.get("text"), **kw)
+    else:
+        msg = await bot.send_message(chat_id, payload["text"], **kw)
+    if payload.get("then"):
+        return await deliver(bot, chat_id, payload["then"])
+    return msg
 
 
 class OutboxSender:
-    def __init__(self, bot: Bot, outbox: OutboxService, limiter: RateLimiter | SharedRateLimiter, *, batch: int = 100,
-                 concurrency: int = 8, idle_seconds: float = 0.5, retry_seconds: float = 5,
+    def __init__(self, bot: Bot, outbox: OutboxService, notices: Notices, limiter: RateLimiter | SharedRateLimiter, *,
+                 batch: int = 100, concurrency: int = 8, idle_seconds: float = 0.5, retry_seconds: float = 5,
                  engine: AsyncEngine | None = None) -> None:
-        self.bot, self.outbox, self.limiter, self.engine = bot, outbox, limiter, engine
+        self.bot, self.outbox, self.notices, self.limiter, self.engine = bot, outbox, notices, limiter, engine
         self.batch, self.concurrency, self.idle, self.retry_seconds = batch, concurrency, idle_seconds, retry_seconds
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.wake = asyncio.Event()
 
-    async def send_one(self, row: Claimed, done: list[tuple[int, int | None]] | None = None) -> None:
-        """Send one row and record the outcome; with ``done`` a success is only noted there, for the caller to
-        record with the rest of its batch (until then the row stays "sending": after a crash it is "unknown")."""
+    async def send_one(self, row: Claimed, done: list[tuple[Claimed, int | None]] | None = None) -> None:
+        """Word one row, send it and record the outcome; with ``done`` a success is only noted there, for the
+        caller to record with the rest of its batch (until then the row stays "sending": after a crash it is
+        "unknown")."""
+        try:
+            kind = self.notices.kind(row.kind)
+            payload = await self.notices.render(row)
+        except UnknownNotice:
+            log.error("outbox row %s: no notice kind %r", row.id, row.kind)
+            await self.outbox.failed(row.id, f"unknown notice kind {row.kind}")
+            return
+        except Exception as exc:  # noqa: BLE001 - a renderer's database hiccup: try again later
+            log.exception("outbox row %s could not be worded", row.id)
+            await self.outbox.retry(row, self.retry_seconds * row.attempts, repr(exc))
+            return
+        if payload is None:  # the thing it was about is gone (a deleted meeting...): nothing to say
+            await self.outbox.cancelled(row.id, "nothing to say any more")
+            return
+        if row.channel != "telegram":
+            await self.outbox.failed(row.id, f"no adapter for channel {row.channel}")
+            await self._undelivered(kind, row, "failed")
+            return
         await self.limiter.wait(row.chat_id)
         no_wait = WAIT_ON_429.set(False)  # a 429 here puts the row back instead of sleeping in the send
         try:
-            msg = await deliver(self.bot, row.chat_id, row.payload)
+            msg = await deliver(self.bot, row.chat_id, payload)
         except TelegramRetryAfter as exc:
             await self.limiter.pause(exc.retry_after)
             await self.outbox.retry(row, exc.retry_after, f"429 retry after {exc.retry_after}", count_attempt=False)
         except TelegramForbiddenError:
             await self.outbox.blocked(row)
-        except (TelegramNetworkError, TelegramServerError) as exc:
-            if row.attempts >= self.outbox.max_attempts:  # the retry below gives it up
-                log.warning("outbox row %s to chat %s failed after %s attempts: %s", row.id, row.chat_id,
-                            row.attempts, exc)
-            await self.outbox.retry(row, self.retry_seconds * row.attempts, str(exc))
+            await self._undelivered(kind, row, "blocked")
         except TelegramBadRequest as exc:
             log.warning("outbox row %s to chat %s refused: %s", row.id, row.chat_id, exc)
             await self.outbox.failed(row.id, str(exc))
-        except Exception as exc:  # noqa: BLE001 - keep the sender alive; the row is retried a bounded number of times
-            log.exception("outbox row %s failed", row.id)
-            await self.outbox.retry(row, self.retry_seconds * row.attempts, repr(exc))
+            await self._undelivered(kind, row, "failed")
+        except Exception as exc:  # noqa: BLE001 - network, server, anything: keep the sender alive
+            if not isinstance(exc, TelegramNetworkError | TelegramServerError):
+                log.exception("outbox row %s failed", row.id)
+            if not kind.retry or row.attempts >= self.outbox.max_attempts:
+                if kind.retry:
+                    log.warning("outbox row %s to chat %s failed after %s attempts: %s", row.id, row.chat_id,
+                                row.attempts, exc)
+                await self.outbox.failed(row.id, str(exc) or repr(exc))
+                await self._undelivered(kind, row, "failed")
+            else:
+                await self.outbox.retry(row, self.retry_seconds * row.attempts, str(exc) or repr(exc))
         else:
             if done is None:
                 await self.outbox.sent(row.id, msg.message_id)
+                await self._sent(row, msg.message_id)
             else:
-                done.append((row.id, msg.message_id))
+                done.append((row, msg.message_id))
         finally:
             WAIT_ON_429.reset(no_wait)
+
+    async def _sent(self, row: Claimed, message_id: int | None) -> None:
+        hook = self.notices.kind(row.kind).on_sent
+        if hook is not None:
+            try:
+                await hook(row, message_id)
+            except Exception:  # noqa: BLE001 - the message went; what follows it must not stop the sender
+                log.exception("outbox row %s: what follows its delivery failed", row.id)
+
+    async def _undelivered(self, kind, row: Claimed, why: str) -> None:
+        if kind.on_undelivered is not None:
+            try:
+                await kind.on_undelivered(row, why)
+            except Exception:  # noqa: BLE001
+                log.exception("outbox row %s: what follows its failure failed", row.id)
+
+    async def preview(self, row_id: int) -> dict | None:
+        """What row ``row_id`` would say if it went now, in its reader's language (the CLI and tests look)."""
+        row = await self.outbox.peek(row_id)
+        if row is None:
+            return None
+        self.notices.forget()
+        return await self.notices.render(row)
+
+    async def send_now(self, row_id: int) -> str:
+        """Send one row at once, whatever waits before it (an aide's reply, sent while the aide waits), under
+        the same limits and states. Returns the row's state afterwards ("sent", "failed", "blocked", ...; a
+        row another sender took meanwhile: its state then)."""
+        rows = await self.outbox.claim(1, self.worker, row_id=row_id)
+        if rows:
+            await self.send_one(rows[0])
+        return (await self.outbox.state_of(row_id))[0]
 
     async def run_once(self) -> int:
         """Claim one batch and send it; returns how many rows were taken."""
         rows = await self.outbox.claim(self.batch, self.worker)
         if not rows:
             return 0
+        self.notices.forget()
         queue: asyncio.Queue[Claimed] = asyncio.Queue()
         for r in rows:
             queue.put_nowait(r)
-        done: list[tuple[int, int | None]] = []
+        done: list[tuple[Claimed, int | None]] = []
 
         async def worker() -> None:
             while not queue.empty():
@@ -109,7 +174,9 @@ class OutboxSender:
         try:
             await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(rows)))))
         finally:  # one commit for the batch's successes, also when the sender is being stopped
-            await self.outbox.sent_many(done)
+            await self.outbox.sent_many([(r.id, m) for r, m in done])
+        for r, m in done:
+            await self._sent(r, m)
         return len(rows)
 
     async def recover(self) -> int:

@@ -1,23 +1,32 @@
 """The operator chat: one forum topic per appeal with its card; messages relayed both ways.
 
 Telegram-specific (forum topics), so it lives beside the handlers, not in the channel-neutral flows.
+Towards the resident everything goes through the outbox as notices (bot/delivery/notices.py): a status
+change (kind ``appeal_status``) and an aide's words (kind ``appeal_reply``). A reply is written to the outbox
+before it is sent, then sent at once while the aide waits; the appeal is marked answered and the words stored
+only when the reply was delivered (the kind's ``on_sent``), and the aide reads in the topic what became of it.
+A reply queued but not sent at a crash goes with the sender's next batch, and its outcome is posted then.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import date
 from enum import StrEnum
+from uuid import uuid4
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import Message
 
 from bot.channels.telegram.render import markup
 from bot.config import Settings
+from bot.delivery.notices import Notices, Reader
 from bot.desk import texts
 from bot.flows.base import Screen, Services, esc
+from bot.flows.budget_notice_texts import payload as message
 from bot.i18n import I18n
 from bot.locks import KeyedLocks
 from bot.services.appeals import (
@@ -27,15 +36,17 @@ from bot.services.appeals import (
     Direction,
     DueItem,
     DueReport,
+    InvalidAppeal,
     StatusChange,
     TransitionNotAllowed,
 )
-from bot.services.outbox import OutboxService, Outgoing, Priority
+from bot.services.outbox import Claimed, OutboxService, Outgoing, Priority
 from bot.services.roles import Role
 from storage.models import Appeal
 
 log = logging.getLogger("qatysu.desk")
 TELEGRAM = "telegram"  # the operator chat is a Telegram forum: media go there by their Telegram file ids
+STATUS_NOTICE, REPLY = "appeal_status", "appeal_reply"  # the desk's notice kinds
 
 
 class Delivery(StrEnum):
@@ -45,16 +56,24 @@ class Delivery(StrEnum):
     UNREACHABLE = "unreachable"  # blocked the bot, deleted their data, or the appeal is anonymous
     FAILED = "failed"  # not delivered (network, Telegram's refusal): nothing stored or marked; send again
     SENT_NOT_ANSWERED = "sent_not_answered"  # delivered, but the status changed meanwhile: kept as a message
+    QUEUED = "queued"  # another sender has it in hand: its outcome is posted in the topic when it is known
 
 
 class Desk:
     def __init__(self, bot: Bot, services: Services, settings: Settings, i18n: I18n, outbox: OutboxService,
-                 wake_sender=None) -> None:
+                 wake_sender=None, send_now: Callable[[int], Awaitable[str]] | None = None) -> None:
         self.bot, self.services, self.settings, self.i18n, self.outbox = bot, services, settings, i18n, outbox
         self.chat_id = settings.telegram.operator_chat_id
         self.tr = i18n(settings.locale.default)
         self._locks = KeyedLocks()
         self._wake = wake_sender
+        self._send_now = send_now
+        self._waiting: dict[int, Delivery | None] = {}  # replies being sent while their aide waits
+
+    def register(self, notices: Notices) -> None:
+        notices.register(STATUS_NOTICE, self.render_status)
+        notices.register(REPLY, self.render_reply, on_sent=self.reply_delivered,
+                         on_undelivered=self.reply_undelivered, retry=False)
 
     # -- effects from the residents' conversations ------------------------------------------------
 
@@ -195,73 +214,129 @@ class Desk:
     async def reply_to_resident(self, a: Appeal, author: int, text: str | None, media_kind: str | None = None,
                                 file_id: str | None = None, operator_message_id: int | None = None,
                                 final: bool = False) -> Delivery:
-        """Relay an aide's words to the resident, signed as the akimat. The message is stored, and with
-        ``final`` the appeal is marked answered, only once Telegram has taken it: a failed send leaves the
-        status, the timestamps and the statistics as they were, so the aide can send it again.
-        TransitionNotAllowed (before anything is sent) when the appeal cannot be answered now."""
+        """Relay an aide's words to the resident, signed as the akimat, through the outbox: written first,
+        then sent at once. The message is stored, and with ``final`` the appeal is marked answered, only once
+        Telegram has taken it: a failed send leaves the status, the timestamps and the statistics as they
+        were, so the aide can send it again. TransitionNotAllowed (before anything is queued) when the appeal
+        cannot be answered now."""
+        row_id = await self.queue_reply(a, author, text, media_kind, file_id, operator_message_id, final)
+        if row_id is None:
+            return Delivery.UNREACHABLE
+        if self._send_now is None:
+            return Delivery.QUEUED
+        self._waiting[row_id] = None
+        try:
+            state = await self._send_now(row_id)
+            result = self._waiting.get(row_id)
+        finally:
+            self._waiting.pop(row_id, None)
+        if result is not None:
+            return result
+        return {"sent": Delivery.SENT, "cancelled": Delivery.UNREACHABLE, "blocked": Delivery.UNREACHABLE,
+                "failed": Delivery.FAILED}.get(state, Delivery.QUEUED)
+
+    async def queue_reply(self, a: Appeal, author: int, text: str | None, media_kind: str | None = None,
+                          file_id: str | None = None, operator_message_id: int | None = None,
+                          final: bool = False) -> int | None:
+        """Write the reply to the outbox (the aide's message once: its id is the key). Returns the row's id, or
+        None when the resident cannot be reached."""
+        if not (text or "").strip() and not file_id:  # a location, a sticker: nothing to relay
+            raise InvalidAppeal("text")
         resident = await self.services.residents.get_by_id(a.resident_id)
         chat = None if resident is None else await self.services.residents.chat_of(resident.id)
-        if resident is None or chat is None or a.anonymous:
-            return Delivery.UNREACHABLE
+        if resident is None or chat is None or resident.deleted_at is not None or a.anonymous:
+            return None
         a = await self.services.appeals.get(a.id) or a
         if final and TRANSITIONS[Action.ANSWER].get(AppealStatus(a.status)) is None:
             raise TransitionNotAllowed(Action.ANSWER, AppealStatus(a.status))
-        tr = self.i18n(a.language)
-        kb = markup(Screen("", texts.answered_buttons(tr, a))) if final else None
-        try:
-            sent = await self._send_to_resident(chat, texts.signed(tr, a, ""), text or "", media_kind,
-                                                file_id, kb)
-        except TelegramForbiddenError:
-            await self.services.appeals.note_blocked(a.id)
-            await self.services.residents.set_reachable(resident.id, False)
-            await self.refresh_card(a.id)
-            return Delivery.UNREACHABLE
-        except TelegramAPIError as exc:  # network error, 429 beyond the waits, Telegram's refusal: nothing marked
-            log.warning("the reply to %s was not delivered: %s", a.number, type(exc).__name__)
-            return Delivery.FAILED
-        media_id = await self.services.media.adopt(TELEGRAM, media_kind or "", file_id) if file_id else None
-        out = dict(media_kind=media_kind if media_id else None, media_id=media_id,
-                   operator_chat_message_id=operator_message_id)
-        if final:
-            try:
-                change = await self.services.appeals.answer(a.id, text or "", author, **out)
-                await self.services.appeals.link_message(change.message.id, resident_chat_message_id=sent)
-                return Delivery.SENT
-            except TransitionNotAllowed:  # changed meanwhile (e.g. rejected): the words are kept as a message
-                log.info("%s changed while its answer was sent; kept as a message", a.number)
-        await self.services.appeals.add_message(a.id, Direction.OUT, text=text, author_user_id=author,
-                                                resident_chat_message_id=sent, **out)
-        return Delivery.SENT_NOT_ANSWERED if final else Delivery.SENT
+        key = f"appeal:{a.id}:reply:{operator_message_id or uuid4().hex}"
+        params = dict(appeal_id=a.id, text=text or "", media_kind=media_kind if file_id else None, file_id=file_id,
+                      final=final, author=author, operator_message_id=operator_message_id)
+        await self.outbox.enqueue([Outgoing(key, REPLY, params, resident_id=resident.id, priority=Priority.NOTICE)])
+        return await self.outbox.find(key)
 
-    async def _send_to_resident(self, chat_id: int, head: str, text: str, media_kind: str | None,
-                                file_id: str | None, kb) -> int:
-        """Send ``head`` (HTML) and ``text`` (plain, escaped here); with a photo or document the caption
-        holds what fits, cut before escaping, and the rest follows as its own message. Returns the id of
-        the last message (the one with ``kb``)."""
-        if media_kind in ("photo", "document") and file_id:
+    async def render_reply(self, p: dict, reader: Reader) -> dict | None:
+        """An aide's reply as the resident reads it: in the appeal's language, signed as the akimat; with a
+        photo or document the caption holds what fits (cut before escaping) and the rest follows."""
+        a = await self.services.appeals.get(p["appeal_id"])
+        if a is None:
+            return None
+        tr = self.i18n(a.language)
+        head, text = texts.signed(tr, a, ""), p.get("text") or ""
+        rows = texts.answered_buttons(tr, a) if p.get("final") else None
+        if p.get("media_kind") in ("photo", "document") and p.get("file_id"):
             caption, rest = texts.fit_caption(head, text)
-            send = self.bot.send_photo if media_kind == "photo" else self.bot.send_document
-            sent = await send(chat_id, file_id, caption=caption, reply_markup=None if rest else kb)
-            if not rest:
-                return sent.message_id
-            return (await self.bot.send_message(chat_id, esc(rest, 4000), reply_markup=kb)).message_id
-        return (await self.bot.send_message(chat_id, head + esc(text, 3500), reply_markup=kb)).message_id
+            first = message(caption, None if rest else rows)
+            first[p["media_kind"]] = p["file_id"]
+            if rest:
+                first["then"] = message(esc(rest, 4000), rows)
+            return first
+        return message(head + esc(text, 3500), rows)
+
+    async def reply_delivered(self, row: Claimed, message_id: int | None) -> None:
+        """The resident has the reply: store it (and with ``final`` mark the appeal answered)."""
+        p = row.params
+        # the aide's attachment is kept under our own id, with its Telegram file id cached
+        media_id = await self.services.media.adopt(TELEGRAM, p.get("media_kind") or "", p["file_id"]) \
+            if p.get("file_id") else None
+        out = dict(media_kind=p.get("media_kind") if media_id else None, media_id=media_id,
+                   operator_chat_message_id=p.get("operator_message_id"))
+        result = Delivery.SENT
+        if p.get("final"):
+            try:
+                change = await self.services.appeals.answer(p["appeal_id"], p.get("text") or "", p["author"], **out)
+                await self.services.appeals.link_message(change.message.id, resident_chat_message_id=message_id)
+            except TransitionNotAllowed:  # changed meanwhile (e.g. rejected): the words are kept as a message
+                log.info("appeal %s changed while its answer was sent; kept as a message", p["appeal_id"])
+                result = Delivery.SENT_NOT_ANSWERED
+        if result is Delivery.SENT_NOT_ANSWERED or not p.get("final"):
+            await self.services.appeals.add_message(p["appeal_id"], Direction.OUT, text=p.get("text") or None,
+                                                    author_user_id=p["author"], resident_chat_message_id=message_id,
+                                                    **out)
+        await self._reply_outcome(row, result)
+
+    async def reply_undelivered(self, row: Claimed, why: str) -> None:
+        """The reply did not arrive: nothing stored or marked; a blocked bot is noted on the card."""
+        if why == "blocked":
+            await self.services.appeals.note_blocked(row.params["appeal_id"])
+            if row.resident_id is not None:
+                await self.services.residents.set_reachable(row.resident_id, False)
+            await self.refresh_card(row.params["appeal_id"])
+        await self._reply_outcome(row, Delivery.UNREACHABLE if why == "blocked" else Delivery.FAILED)
+
+    async def _reply_outcome(self, row: Claimed, result: Delivery) -> None:
+        """Hand the outcome to the aide waiting for it, or (a reply sent later, after a restart) post it in the
+        appeal's topic."""
+        if row.id in self._waiting:
+            self._waiting[row.id] = result
+            return
+        a = await self.services.appeals.get(row.params["appeal_id"])
+        if a is None:
+            return
+        for line in texts.reply_outcome(self.tr, result, bool(row.params.get("final"))):
+            await self.post(a, line)
+        if result is Delivery.SENT and row.params.get("final"):
+            await self.refresh_card(a.id)
 
     async def notify(self, change: StatusChange) -> None:
         """Tell the resident about a status change, through the outbox, in the appeal's language."""
         a = change.appeal
-        text = texts.notice(self.i18n(a.language), a, change.action)
-        if text is None or a.anonymous:
+        if a.anonymous or texts.notice(self.tr, a, change.action) is None:
             return
         resident = await self.services.residents.get_by_id(a.resident_id)
         chat = None if resident is None else await self.services.residents.chat_of(resident.id)
         if resident is None or chat is None:
             return
         key = f"appeal:{a.id}:{change.action}:{a.version}"
-        await self.outbox.enqueue([Outgoing(key, chat, {"text": text}, Priority.NOTICE,
-                                            resident_id=resident.id)])
+        await self.outbox.enqueue([Outgoing(key, STATUS_NOTICE, {"appeal_id": a.id, "action": str(change.action)},
+                                            resident_id=resident.id, priority=Priority.NOTICE)])
         if self._wake is not None:
             self._wake()
+
+    async def render_status(self, p: dict, reader: Reader) -> dict | None:
+        a = await self.services.appeals.get(p["appeal_id"])
+        text = texts.notice(self.i18n(a.language), a, Action(p["action"])) if a is not None else None
+        return {"text": text} if text else None
 
     async def catch_up(self) -> int:
         """Post what a stop left undone: cards of new appeals, residents' follow-ups. Safe to run any time."""

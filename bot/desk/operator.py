@@ -166,21 +166,10 @@ class OperatorDesk:
                                        len(text))]
         result = await self.desk.reply_to_resident(a, msg.user_id, text or None, msg.media_kind, msg.file_id,
                                                    msg.message_id, final=final)
-        if result is Delivery.UNREACHABLE:
-            return False, [tr._("⛔ The resident cannot receive messages (blocked the bot or deleted their data).")]
-        if result is Delivery.FAILED:
-            if final:
-                return False, [tr._("⚠️ The answer did not reach the resident: Telegram could not be reached. "
-                                    "The appeal is not marked answered. Send /answer again to retry.")]
-            return False, [tr._("⚠️ The message did not reach the resident: Telegram could not be reached. "
-                                "Send it again to retry.")]
-        if result is Delivery.SENT_NOT_ANSWERED:
-            return True, [tr._("The resident has the message, but the appeal's status changed meanwhile, so it is "
-                               "not marked answered.")]
-        if final:
+        if result is Delivery.SENT and final:
             await self.desk.refresh_card(a.id)
-            return True, [tr._("✅ Answer sent; the appeal is marked answered.")]
-        return True, []
+        ok = result in (Delivery.SENT, Delivery.SENT_NOT_ANSWERED, Delivery.QUEUED)
+        return ok, texts.reply_outcome(tr, result, final)
 
     async def _changed(self, change: StatusChange) -> list[str]:
         await self.desk.notify(change)

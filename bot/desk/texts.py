@@ -131,3 +131,23 @@ def notice(tr: Translator, a: Appeal, action: Action) -> str | None:
 def answered_buttons(tr: Translator, a: Appeal) -> list[list[Button]]:
     return [[Button(tr._("👍 Resolved"), RESOLVED.pack(a.id)),
              Button(tr._("👎 Not resolved"), NOT_RESOLVED.pack(a.id))]]
+
+
+def reply_outcome(tr: Translator, result: str, final: bool) -> list[str]:
+    """What the aide reads about their reply to the resident (``result``: a ``Delivery`` value)."""
+    if result == "unreachable":
+        return [tr._("⛔ The resident cannot receive messages (blocked the bot or deleted their data).")]
+    if result == "failed":
+        if final:
+            return [tr._("⚠️ The answer did not reach the resident: Telegram could not be reached. "
+                         "The appeal is not marked answered. Send /answer again to retry.")]
+        return [tr._("⚠️ The message did not reach the resident: Telegram could not be reached. "
+                     "Send it again to retry.")]
+    if result == "sent_not_answered":
+        return [tr._("The resident has the message, but the appeal's status changed meanwhile, so it is "
+                     "not marked answered.")]
+    if result == "queued":
+        return [tr._("⏳ The message is queued; you will see here whether it reached the resident.")]
+    if final:
+        return [tr._("✅ Answer sent; the appeal is marked answered.")]
+    return []

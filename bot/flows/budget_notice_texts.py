@@ -1,16 +1,22 @@
 """What people read about the People's Budget that the bot sends on its own: phase notices and results to
 residents, a new proposal to the admins, a review decision to the author. Wording only: the rules and the
-sending are in bot/services/budget_notices.py, which gets these texts through :class:`BudgetTexts`."""
+queuing are in bot/services/budget_notices.py, whose notices :class:`BudgetTexts` words when they are sent."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.flows.base import Button, esc
 from bot.flows.budget_common import CAMPAIGN, RESULTS
 from bot.flows.buttons import Choice, Int, Kind
 from bot.i18n import N_, I18n, Translator
 from storage.models import BudgetCampaign, BudgetProject, Territory
+
+if TYPE_CHECKING:
+    from bot.delivery.notices import Notices, Reader
+    from bot.services.budget import BudgetService
+    from bot.services.media import MediaService
+    from bot.services.territories import TerritoryService
 
 # the admin's review buttons, also on the notice of a new proposal: "ba:<action>:<number>"; "pl" a page of the
 # list, "o" one proposal, "acc|rej|ret" a decision (bot/flows/budget_admin.py)
@@ -147,26 +153,52 @@ def results_text(tr: Translator, c: BudgetCampaign) -> str:
 
 
 class BudgetTexts:
-    """The texts the notices service asks for, as outbox payloads in the reader's language."""
+    """The renderers of the budget's notice kinds (bot/services/budget_notices.py), in the reader's language."""
 
-    def __init__(self, i18n: I18n) -> None:
-        self.i18n = i18n
+    def __init__(self, i18n: I18n, budget: BudgetService, territories: TerritoryService, media: MediaService) -> None:
+        self.i18n, self.budget, self.territories, self.media = i18n, budget, territories, media
 
-    def proposal(self, lang: str, p: BudgetProject, c: BudgetCampaign, place: Territory | None,
-                 photo: str | None = None) -> dict[str, Any]:
-        """``photo``: the project's photo as the channel knows it (its file id)."""
-        text, rows = proposal_card(self.i18n(lang), p, c, place)
+    def register(self, notices: Notices) -> None:
+        from bot.services import budget_notices as kinds
+
+        notices.register(kinds.PHASE_NOTICE, self.phase)
+        notices.register(kinds.RESULTS_NOTICE, self.results)
+        notices.register(kinds.PROPOSAL_NOTICE, self.proposal)
+        notices.register(kinds.DECISION_NOTICE, self.decision)
+
+    async def _project(self, p: dict[str, Any]) -> tuple[BudgetProject | None, BudgetCampaign | None]:
+        project = await self.budget.get_project(p["project_id"])
+        c = await self.budget.get_campaign(project.campaign_id) if project is not None else None
+        return project, c
+
+    async def proposal(self, params: dict[str, Any], reader: Reader) -> dict[str, Any] | None:
+        p, c = await self._project(params)
+        if p is None or c is None:
+            return None
+        place = await self.territories.get(p.territory_kato or c.territory_kato)
+        text, rows = proposal_card(self.i18n(reader.language), p, c, place)
+        photo = await self.media.file_id(p.photo_media_id, reader.channel) if p.photo_media_id else None
         # a caption holds 1024 characters: a longer card goes as text, and /proposals shows the photo
         return payload(text, rows, photo=photo if len(text) <= CAPTION_LIMIT else None)
 
-    def decision(self, lang: str, p: BudgetProject, c: BudgetCampaign) -> dict[str, Any]:
-        tr = self.i18n(lang)
+    async def decision(self, params: dict[str, Any], reader: Reader) -> dict[str, Any] | None:
+        p, c = await self._project(params)
+        if p is None or c is None:
+            return None
+        tr = self.i18n(reader.language)
         return payload(decision_text(tr, p, c), [[Button(tr._("🗳 People's Budget"), CAMPAIGN.pack(c.id))]])
 
-    def phase(self, lang: str, kind: str, c: BudgetCampaign, place: Territory | None) -> dict[str, Any]:
-        text, label = phase_text(self.i18n(lang), kind, c, place)
+    async def phase(self, params: dict[str, Any], reader: Reader) -> dict[str, Any] | None:
+        c = await self.budget.get_campaign(params["campaign_id"])
+        if c is None:
+            return None
+        place = await self.territories.get(c.territory_kato)
+        text, label = phase_text(self.i18n(reader.language), params["phase"], c, place)
         return payload(text, [[Button(label, CAMPAIGN.pack(c.id))]])
 
-    def results(self, lang: str, c: BudgetCampaign) -> dict[str, Any]:
-        tr = self.i18n(lang)
+    async def results(self, params: dict[str, Any], reader: Reader) -> dict[str, Any] | None:
+        c = await self.budget.get_campaign(params["campaign_id"])
+        if c is None:
+            return None
+        tr = self.i18n(reader.language)
         return payload(results_text(tr, c), [[Button(tr._("📊 Full results"), RESULTS.pack(c.id))]])

@@ -134,6 +134,9 @@ class UpcomingMeeting:
     coming: int
 
 
+BROADCAST_NOTICE = "broadcast"  # the outbox rows' notice kind: {"broadcast_id"}
+
+
 def payload_for(text_kk: str | None, text_ru: str | None, media_kind: str | None, media_file_id: str | None,
                 lang: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """The outbox payload a reader of ``lang`` gets: their language's text, or the only text there is; the
@@ -294,17 +297,15 @@ class BroadcastService:
         b.status, b.total, b.started_at = SENDING_STATUS, total, now
         return b
 
-    async def expand(self, broadcast_id: int, extra: dict[str, dict[str, Any]] | None = None,
-                     wake: Callable[[], None] | None = None) -> int:
-        """Write the outbox rows, a chunk per transaction; stops early when the broadcast was stopped.
-        ``extra`` adds per-language payload keys (a meeting notice's buttons). Returns the rows added."""
+    async def expand(self, broadcast_id: int, wake: Callable[[], None] | None = None) -> int:
+        """Write the outbox rows (notices of kind ``broadcast``, worded from the broadcast when each is sent), a
+        chunk per transaction; stops early when the broadcast was stopped. Returns the rows added."""
         b = await self.get(broadcast_id)
         if b is None:
             raise BroadcastNotFound(broadcast_id)
         if b.status != SENDING_STATUS:
             return 0
         recipients = await self.recipients(self.audience_of(b))
-        payloads = {lang: broadcast_payload(b, lang, (extra or {}).get(lang)) for lang in LANGUAGES}
         added = 0
         for start in range(0, len(recipients), self.chunk):
             chunk = recipients[start:start + self.chunk]
@@ -315,7 +316,7 @@ class BroadcastService:
                                         .with_for_update())
                 if status != SENDING_STATUS:
                     return added
-                added += await self.outbox.enqueue(self._rows(broadcast_id, chunk, payloads), session=s)
+                added += await self.outbox.enqueue(self._rows(broadcast_id, chunk), session=s)
             if wake is not None:
                 wake()
         async with self._sessions() as s, s.begin():
@@ -325,12 +326,11 @@ class BroadcastService:
             await s.execute(update(Broadcast).where(Broadcast.id == broadcast_id).values(total=rows or 0))
         return added
 
-    def _rows(self, broadcast_id: int, chunk: Sequence[Recipient], payloads: dict[str, dict[str, Any]]
-              ) -> Iterable[Outgoing]:
+    def _rows(self, broadcast_id: int, chunk: Sequence[Recipient]) -> Iterable[Outgoing]:
         for r in chunk:
-            lang = r.language if r.language in payloads else self.default_language
-            yield Outgoing(f"broadcast:{broadcast_id}:{r.resident_id}", r.chat_id, payloads[lang],
-                           Priority.BROADCAST, resident_id=r.resident_id, broadcast_id=broadcast_id)
+            yield Outgoing(f"broadcast:{broadcast_id}:{r.resident_id}", BROADCAST_NOTICE,
+                           {"broadcast_id": broadcast_id}, resident_id=r.resident_id, priority=Priority.BROADCAST,
+                           broadcast_id=broadcast_id)
 
     async def stop(self, broadcast_id: int, by: int | None, *, system: bool = False) -> Progress:
         """Sending → stopped: every row not yet taken by the sender is cancelled. Rows in flight finish."""

@@ -2,8 +2,8 @@
 told of new proposals and the authors of the decisions. All of it goes through the outbox under unique keys,
 so a task or an effect handled twice sends nothing twice.
 
-No aiogram and no wording: the texts come from an object with the :class:`NoticeTexts` methods (the bot
-gives :class:`bot.flows.budget_notice_texts.BudgetTexts`).
+No aiogram and no wording: each message is a notice (kind and parameters, see ``NOTICE_KINDS``) that
+:class:`bot.flows.budget_notice_texts.BudgetTexts` words in the reader's language when it is sent.
 
 Tasks of a campaign (``schedule_phases``), keys ``budget:<id>:<kind>``:
 
@@ -21,7 +21,6 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, Protocol
 
 from bot.services.budget import (
     REVIEWABLE,
@@ -29,13 +28,12 @@ from bot.services.budget import (
     ResultsAlreadyPublished,
     WrongPhase,
 )
-from bot.services.media import MediaService
 from bot.services.outbox import OutboxService, Outgoing, Priority
-from bot.services.residents import Recipient, ResidentService
+from bot.services.residents import ResidentService
 from bot.services.roles import Role, RoleService
 from bot.services.tasks import TaskService
 from bot.services.territories import TerritoryService
-from storage.models import BudgetCampaign, BudgetProject, ScheduledTask, Territory
+from storage.models import BudgetCampaign, ScheduledTask
 
 log = logging.getLogger("qatysu.budget")
 
@@ -46,17 +44,12 @@ TASK_PREFIX = "budget_"  # task kinds: budget_proposals_open, …
 PROPOSAL_EFFECT, REVIEWED_EFFECT = "budget_proposal", "budget_reviewed"
 
 
-class NoticeTexts(Protocol):
-    """Outbox payloads ({"text", "buttons", "photo"}) in the reader's language."""
-
-    def proposal(self, lang: str, p: BudgetProject, c: BudgetCampaign, place: Territory | None,
-                 photo: str | None = None) -> dict[str, Any]: ...
-
-    def decision(self, lang: str, p: BudgetProject, c: BudgetCampaign) -> dict[str, Any]: ...
-
-    def phase(self, lang: str, kind: str, c: BudgetCampaign, place: Territory | None) -> dict[str, Any]: ...
-
-    def results(self, lang: str, c: BudgetCampaign) -> dict[str, Any]: ...
+# notice kinds (outbox rows) and their parameters
+PHASE_NOTICE = "budget_phase"  # {"campaign_id", "phase"}: proposals_open, voting_open, voting_closing
+RESULTS_NOTICE = "budget_results"  # {"campaign_id"}
+PROPOSAL_NOTICE = "budget_proposal"  # {"project_id"}: to an admin, a proposal waiting for review
+DECISION_NOTICE = "budget_decision"  # {"project_id"}: to the author, the admin's decision
+NOTICE_KINDS = (PHASE_NOTICE, RESULTS_NOTICE, PROPOSAL_NOTICE, DECISION_NOTICE)
 
 
 def phase_times(c: BudgetCampaign) -> dict[str, datetime]:
@@ -81,12 +74,10 @@ async def schedule_phases(tasks: TaskService, c: BudgetCampaign) -> int:
 
 class BudgetNotices:
     def __init__(self, budget: BudgetService, residents: ResidentService, roles: RoleService,
-                 territories: TerritoryService, outbox: OutboxService, texts: NoticeTexts, *,
-                 default_language: str = "kk", wake: Callable[[], None] | None = None,
-                 media: MediaService | None = None) -> None:
+                 territories: TerritoryService, outbox: OutboxService, *,
+                 wake: Callable[[], None] | None = None) -> None:
         self.budget, self.residents, self.roles, self.territories = budget, residents, roles, territories
-        self.media = media
-        self.outbox, self.texts, self.default_language, self.wake = outbox, texts, default_language, wake
+        self.outbox, self.wake = outbox, wake
 
     def register(self, tasks: TaskService) -> None:
         for kind in PHASE_KINDS:
@@ -109,15 +100,9 @@ class BudgetNotices:
         over_at = c.proposals_until if kind == PROPOSALS_OPEN else c.voting_until
         if c.published_at is not None or now >= over_at:
             return "skipped"  # late, and the phase it announces is over
-        place = await self.territories.get(c.territory_kato)
-        recipients = await self.residents.audience(c.territory_kato, default_language=self.default_language)
-        payloads: dict[str, dict[str, Any]] = {}
-        items = []
-        for r in recipients:
-            if r.language not in payloads:
-                payloads[r.language] = self.texts.phase(r.language, kind, c, place)
-            items.append(Outgoing(f"budget:{c.id}:{kind}:{r.resident_id}", r.chat_id, payloads[r.language],
-                                  Priority.REMINDER, resident_id=r.resident_id))
+        recipients = await self.residents.audience(c.territory_kato)
+        items = [Outgoing(f"budget:{c.id}:{kind}:{r.resident_id}", PHASE_NOTICE, {"campaign_id": c.id, "phase": kind},
+                          resident_id=r.resident_id, priority=Priority.REMINDER) for r in recipients]
         await self._send(items)
         return "sent" if items else "nobody"
 
@@ -132,21 +117,13 @@ class BudgetNotices:
                 return "skipped"
             c = await self.budget.get_campaign(c.id) or c
         voters = await self.budget.voters(c.id)
-        recipients: dict[int, Recipient] = {}
+        recipients: set[int] = set()
         if voters:
-            for r in await self.residents.audience(None, resident_ids=voters, notifications_only=False,
-                                                   default_language=self.default_language):
-                recipients[r.resident_id] = r
-        for r in await self.residents.audience(c.territory_kato, default_language=self.default_language):
-            recipients.setdefault(r.resident_id, r)
-        payloads: dict[str, dict[str, Any]] = {}
-        items = []
-        for rid, r in sorted(recipients.items()):
-            if r.language not in payloads:
-                payloads[r.language] = self.texts.results(r.language, c)
-            items.append(Outgoing(f"budget:{c.id}:results:{rid}", r.chat_id, payloads[r.language],
-                                  Priority.REMINDER, resident_id=rid))
-        await self._send(items)
+            recipients |= {r.resident_id for r in await self.residents.audience(None, resident_ids=voters,
+                                                                                notifications_only=False)}
+        recipients |= {r.resident_id for r in await self.residents.audience(c.territory_kato)}
+        await self._send([Outgoing(f"budget:{c.id}:results:{rid}", RESULTS_NOTICE, {"campaign_id": c.id},
+                                   resident_id=rid, priority=Priority.REMINDER) for rid in sorted(recipients)])
         return "published"
 
     # -- effects of the resident's and the admin's steps ----------------------------------------
@@ -156,10 +133,6 @@ class BudgetNotices:
             await self.proposal_submitted(ref)
         elif name == REVIEWED_EFFECT:
             await self.reviewed(ref)
-
-    async def _language_of(self, user_id: int) -> str:
-        r = await self.residents.get(user_id)
-        return r.language if r is not None and r.language else self.default_language
 
     async def admins(self) -> list[int]:
         return sorted({e.user_id for e in await self.roles.list() if e.role is Role.ADMIN})
@@ -172,15 +145,10 @@ class BudgetNotices:
         c = await self.budget.get_campaign(p.campaign_id)
         if c is None:
             return 0
-        place = await self.territories.get(p.territory_kato or c.territory_kato)
         stamp = f"{p.status}:{int(p.submitted_at.timestamp() * 1_000_000)}"  # a resubmission is heard again
-        items = []
-        # the outbox sends on Telegram: the photo goes by its Telegram file id
-        photo = None if self.media is None else await self.media.file_id(p.photo_media_id, "telegram")
-        for admin in await self.admins():
-            payload = self.texts.proposal(await self._language_of(admin), p, c, place, photo)
-            items.append(Outgoing(f"budget:proposal:{p.id}:{stamp}:admin:{admin}", admin, payload, Priority.NOTICE))
-        return await self._send(items)
+        return await self._send([Outgoing(f"budget:proposal:{p.id}:{stamp}:admin:{admin}", PROPOSAL_NOTICE,
+                                          {"project_id": p.id}, chat_id=admin, priority=Priority.NOTICE)
+                                 for admin in await self.admins()])
 
     async def reviewed(self, project_id: int) -> int:
         """Tell the author of the decision, in their language, with the reason."""
@@ -192,7 +160,6 @@ class BudgetNotices:
         chat = None if author is None else await self.residents.chat_of(author.id)
         if author is None or chat is None or author.deleted_at is not None or c is None:
             return 0
-        lang = author.language or self.default_language
         key = f"budget:proposal:{p.id}:{p.status}:{int(p.reviewed_at.timestamp() * 1_000_000)}"
-        return await self._send([Outgoing(key, chat, self.texts.decision(lang, p, c), Priority.NOTICE,
-                                          resident_id=author.id)])
+        return await self._send([Outgoing(key, DECISION_NOTICE, {"project_id": p.id}, resident_id=author.id,
+                                          priority=Priority.NOTICE)])

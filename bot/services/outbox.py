@@ -1,8 +1,13 @@
-"""The outbox: every message the bot sends on its own initiative is a row first, claimed before sending.
+"""The outbox: every message the bot sends on its own initiative (and every aide's reply) is a row first, a
+notice as data: its kind, its parameters, its reader (a resident, or a staff or group chat) and its channel.
+No wording here: the sender words each row in the reader's language and channel when it goes
+(bot/delivery/notices.py).
 
 One row per recipient and message, under a unique key, so enqueuing twice sends once. Rows are claimed
 atomically (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite serialises writers), so two senders never take
-the same row. A row left "sending" by a crash is marked "unknown", never resent.
+the same row. A resident's address and language are read from the resident when the row is claimed: a row of
+a resident who deleted their data (or has no chat) is cancelled then, never sent. A row left "sending" by a
+crash is marked "unknown", never resent.
 """
 
 from __future__ import annotations
@@ -33,22 +38,32 @@ class Priority(IntEnum):
 
 @dataclass(frozen=True)
 class Outgoing:
+    """A notice to queue: to a resident (``resident_id``; the address is looked up when it is sent) or to a
+    staff or group chat (``chat_id``)."""
+
     key: str
-    chat_id: int
-    payload: dict[str, Any]
-    priority: int = Priority.NOTICE
+    kind: str
+    params: dict[str, Any]
     resident_id: int | None = None
+    chat_id: int | None = None
+    priority: int = Priority.NOTICE
     broadcast_id: int | None = None
+    channel: str = "telegram"
 
 
 @dataclass(frozen=True)
 class Claimed:
+    """A row taken for sending, with its reader resolved: the address and the reader's language now."""
+
     id: int
     chat_id: int
-    payload: dict[str, Any]
+    kind: str
+    params: dict[str, Any]
     attempts: int
     resident_id: int | None
     broadcast_id: int | None
+    channel: str = "telegram"
+    language: str | None = None
 
 
 class OutboxService:
@@ -60,9 +75,12 @@ class OutboxService:
 
     async def enqueue(self, items: Iterable[Outgoing], session: AsyncSession | None = None) -> int:
         """Add rows; keys already present are left alone. Returns how many were new."""
-        rows = [dict(key=i.key, chat_id=i.chat_id, payload=i.payload, priority=int(i.priority),
+        rows = [dict(key=i.key, kind=i.kind, params=i.params, channel=i.channel,
+                     chat_id=None if i.resident_id is not None else i.chat_id, priority=int(i.priority),
                      resident_id=i.resident_id, broadcast_id=i.broadcast_id, state=PENDING, attempts=0,
                      not_before=self._clock(), created_at=self._clock()) for i in items]
+        if any(r["resident_id"] is None and r["chat_id"] is None for r in rows):
+            raise ValueError("an outbox row needs a resident or a chat")
         if not rows:
             return 0
         if session is not None:
@@ -82,8 +100,9 @@ class OutboxService:
             total += len(res.all())
         return total
 
-    async def claim(self, limit: int, worker: str) -> list[Claimed]:
-        """Take up to ``limit`` ready rows for this worker; no row is ever taken by two workers.
+    async def claim(self, limit: int, worker: str, row_id: int | None = None) -> list[Claimed]:
+        """Take up to ``limit`` ready rows for this worker (or just row ``row_id``, whatever its turn); no row is
+        ever taken by two workers.
 
         PostgreSQL locks the chosen rows (FOR UPDATE SKIP LOCKED) so concurrent workers pick others; on
         SQLite the update's ``state = pending`` guard does it, since SQLite runs one writer at a time.
@@ -91,14 +110,18 @@ class OutboxService:
         now = self._clock()
         stopped = select(Broadcast.id).where(Broadcast.id == OutboxMessage.broadcast_id,
                                              Broadcast.status == "stopped").exists()
-        ready = (select(OutboxMessage.id)
-                 # a row of a stopped broadcast that came back after a 429 waits to be cancelled, never sent
-                 .where(OutboxMessage.state == PENDING, OutboxMessage.not_before <= now, ~stopped,
-                        OutboxMessage.chat_id.is_not(None))
-                 # the order of ix_outbox_ready: the database reads the first rows off the index instead of
-                 # sorting every pending row (47 ms a claim with 100,000 queued, against 0.5 ms)
-                 .order_by(OutboxMessage.priority, OutboxMessage.not_before, OutboxMessage.id).limit(limit)
-                 .with_for_update(skip_locked=True))
+        ready = select(OutboxMessage.id).where(OutboxMessage.state == PENDING, ~stopped,
+                                               OutboxMessage.resident_id.is_not(None)
+                                               | OutboxMessage.chat_id.is_not(None))
+        if row_id is not None:
+            ready = ready.where(OutboxMessage.id == row_id)
+        else:
+            # a row of a stopped broadcast that came back after a 429 waits to be cancelled, never sent
+            # the order of ix_outbox_ready: the database reads the first rows off the index instead of
+            # sorting every pending row (47 ms a claim with 100,000 queued, against 0.5 ms)
+            ready = (ready.where(OutboxMessage.not_before <= now)
+                     .order_by(OutboxMessage.priority, OutboxMessage.not_before, OutboxMessage.id))
+        ready = ready.limit(limit).with_for_update(skip_locked=True)
         async with self._sessions() as s, s.begin():
             ids = list(await s.scalars(ready))
             if not ids:
@@ -108,11 +131,77 @@ class OutboxService:
                 .where(OutboxMessage.id.in_(ids), OutboxMessage.state == PENDING)
                 .values(state=SENDING, claimed_at=now, claimed_by=worker[:64],
                         attempts=OutboxMessage.attempts + 1)
-                .returning(OutboxMessage.id, OutboxMessage.chat_id, OutboxMessage.payload, OutboxMessage.attempts,
-                           OutboxMessage.resident_id, OutboxMessage.broadcast_id, OutboxMessage.priority)
+                .returning(OutboxMessage.id, OutboxMessage.chat_id, OutboxMessage.kind, OutboxMessage.params,
+                           OutboxMessage.attempts, OutboxMessage.resident_id, OutboxMessage.broadcast_id,
+                           OutboxMessage.priority, OutboxMessage.channel)
                 .execution_options(synchronize_session=False))
             rows = sorted(res.all(), key=lambda r: (r.priority, r.id))
-        return [Claimed(r.id, r.chat_id, r.payload, r.attempts, r.resident_id, r.broadcast_id) for r in rows]
+            return await self._readers(s, rows)
+
+    async def peek(self, row_id: int) -> Claimed | None:
+        """One row as the sender would take it now (its reader resolved), without taking it; None when it has
+        no reader any more."""
+        async with self._sessions() as s:
+            row = (await s.execute(select(OutboxMessage.id, OutboxMessage.chat_id, OutboxMessage.kind,
+                                          OutboxMessage.params, OutboxMessage.attempts, OutboxMessage.resident_id,
+                                          OutboxMessage.broadcast_id, OutboxMessage.channel)
+                                   .where(OutboxMessage.id == row_id))).one_or_none()
+            if row is None:
+                return None
+            found = await self._readers(s, [row], write=False)
+            return found[0] if found else None
+
+    async def _readers(self, s: AsyncSession, rows: list[Any], write: bool = True) -> list[Claimed]:
+        """Resolve each claimed row's reader: a resident's address and language as they are now (a resident
+        gone or without a chat: the row is cancelled); a staff chat's language from its resident, if any."""
+        rids = {r.resident_id for r in rows if r.resident_id is not None}
+        staff = {r.chat_id for r in rows if r.resident_id is None and r.chat_id is not None and r.chat_id > 0}
+        people: dict[tuple[int, str], tuple[int | None, str | None]] = {}
+        if rids:  # the resident's account on the row's channel (bot/services/accounts.py)
+            people = {(p.id, p.channel): (p.chat_id, p.language) for p in (await s.execute(
+                select(Resident.id, Account.channel, Account.chat_id, Resident.language)
+                .join(Account, Account.resident_id == Resident.id)
+                .where(Resident.id.in_(rids), Resident.deleted_at.is_(None)))).all()}
+        tongues: dict[int, str | None] = {}
+        if staff:  # staff chats are Telegram's
+            tongues = {p.account_id: p.language for p in (await s.execute(
+                select(Account.account_id, Resident.language)
+                .join(Resident, Resident.id == Account.resident_id)
+                .where(Account.channel == "telegram", Account.account_id.in_(staff),
+                       Resident.deleted_at.is_(None)))).all()}
+        out, gone, addressed = [], [], []
+        for r in rows:
+            if r.resident_id is not None:
+                chat, lang = people.get((r.resident_id, r.channel), (None, None))
+                if chat is None:
+                    gone.append(r.id)
+                    continue
+                addressed.append({"row_id": r.id, "chat": chat})
+            else:
+                chat, lang = r.chat_id, tongues.get(r.chat_id)
+            out.append(Claimed(r.id, chat, r.kind, r.params, r.attempts, r.resident_id, r.broadcast_id,
+                               r.channel, lang))
+        t = OutboxMessage.__table__
+        if not write:
+            return out
+        if gone:
+            await s.execute(update(t).where(t.c.id.in_(gone))
+                            .values(state=CANCELLED, error="the resident has no chat any more"))
+        if addressed:  # the address it goes to, for the record (erased with the person's data)
+            await s.execute(update(t).where(t.c.id == bindparam("row_id")).values(chat_id=bindparam("chat")),
+                            addressed)
+        return out
+
+    async def state_of(self, row_id: int) -> tuple[str, str | None]:
+        """(state, error) of one row."""
+        async with self._sessions() as s:
+            row = (await s.execute(select(OutboxMessage.state, OutboxMessage.error)
+                                   .where(OutboxMessage.id == row_id))).one()
+            return row.state, row.error
+
+    async def find(self, key: str) -> int | None:
+        async with self._sessions() as s:
+            return await s.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key))
 
     async def _finish(self, row_id: int, **values: Any) -> None:
         async with self._sessions() as s, s.begin():
@@ -138,8 +227,9 @@ class OutboxService:
         if count_attempt and row.attempts >= self.max_attempts:
             await self._finish(row.id, state=FAILED, error=error[:300])
             return
-        # a row whose resident deleted their data while it was in flight has no chat any more: cancelled
-        await self._finish(row.id, state=case((OutboxMessage.chat_id.is_(None), CANCELLED), else_=PENDING),
+        # a row whose resident deleted their data while it was in flight has no reader any more: cancelled
+        gone = OutboxMessage.chat_id.is_(None) & OutboxMessage.resident_id.is_(None)
+        await self._finish(row.id, state=case((gone, CANCELLED), else_=PENDING),
                            error=error[:300],
                            not_before=self._clock() + timedelta(seconds=after_seconds),
                            attempts=row.attempts if count_attempt else row.attempts - 1)
@@ -147,13 +237,18 @@ class OutboxService:
     async def failed(self, row_id: int, error: str) -> None:
         await self._finish(row_id, state=FAILED, error=error[:300])
 
+    async def cancelled(self, row_id: int, error: str) -> None:
+        await self._finish(row_id, state=CANCELLED, error=error[:300])
+
     async def blocked(self, row: Claimed) -> None:
         """The person blocked the bot: mark the row and the resident, and skip their other pending rows."""
         async with self._sessions() as s, s.begin():
             await s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id)
                             .values(state=BLOCKED, error="blocked by the user"))
-            await s.execute(update(OutboxMessage)
-                            .where(OutboxMessage.chat_id == row.chat_id, OutboxMessage.state == PENDING)
+            theirs = OutboxMessage.chat_id == row.chat_id
+            if row.resident_id is not None:
+                theirs = theirs | (OutboxMessage.resident_id == row.resident_id)
+            await s.execute(update(OutboxMessage).where(theirs, OutboxMessage.state == PENDING)
                             .values(state=BLOCKED, error="blocked by the user"))
             on_chat = select(Account.resident_id).where(Account.channel == "telegram", Account.chat_id == row.chat_id)
             await s.execute(update(Resident).where(Resident.id.in_(on_chat)).values(reachable=False))

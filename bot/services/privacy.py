@@ -71,7 +71,7 @@ async def erase_person(s: AsyncSession, r: Resident, now: datetime) -> None:
     await s.execute(update(OutboxMessage).where(mine, OutboxMessage.state == "pending")
                     .values(state="cancelled").execution_options(synchronize_session=False))
     await s.execute(update(OutboxMessage).where(mine)
-                    .values(chat_id=None, resident_id=None, payload={}, telegram_message_id=None, error=None)
+                    .values(chat_id=None, resident_id=None, params={}, telegram_message_id=None, error=None)
                     .execution_options(synchronize_session=False))
     gone: list[int | None] = []  # media the person sent: deleted with every channel's file id of them
     appeal_ids = list(await s.scalars(select(Appeal.id).where(Appeal.resident_id == rid)))

@@ -18,6 +18,7 @@ from aiogram.methods import TelegramMethod
 from bot.app import App, build_app
 from bot.config import Settings
 from tests.conftest import OPERATOR_CHAT
+from tests.support import notices
 from tests.support.telegram import RecordingSession, Telegram
 
 
@@ -75,6 +76,7 @@ async def start(settings: Settings, old: RecordingSession | None = None, kill_at
     if old is not None:
         session.carry_over_from(old)
     app = await build_app(settings, session=session)
+    notices.register(app)
     return app, session, Telegram(app, session)
 
 

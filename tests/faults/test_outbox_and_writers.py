@@ -16,12 +16,13 @@ from sqlalchemy import func, select
 from bot.app import App
 from bot.config import Settings
 from bot.services.budget import BudgetService
-from bot.services.outbox import SENT, UNKNOWN, Outgoing
+from bot.services.outbox import SENT, UNKNOWN
 from storage.models import Appeal, OutboxMessage, Vote, utcnow
 from storage.state import State
 from tests.conftest import DATA
 from tests.faults.crash import die, run_until_killed, start
 from tests.support.consistency import problems
+from tests.support.notices import text
 
 ROWS = 6
 
@@ -39,7 +40,7 @@ async def test_a_killed_sender_sends_nothing_twice(settings: Settings, mode: str
     try:
         for k in range(1, ROWS + 1):
             prefix = f"crash{k}:"
-            items = [Outgoing(f"{prefix}{i}", 91_000 + 100 * k + i, {"text": f"Хабарландыру {k}.{i}"})
+            items = [text(f"{prefix}{i}", 91_000 + 100 * k + i, {"text": f"Хабарландыру {k}.{i}"})
                      for i in range(ROWS)]
             assert await app.outbox.enqueue(items) == ROWS
             session.kill_at, session.mode = session.count + k, mode
@@ -95,7 +96,7 @@ async def test_many_writers_at_once(app: App) -> None:
         await app.services.appeals.create(resident_id=r.id, kind="complaint", category="roads",
                                           territory_kato="114033200", language="kk", contact_name="Тұрғын",
                                           text=f"Көктал ауылындағы жолда шұңқыр бар, өту қиын, №{i}.")
-        await app.outbox.enqueue([Outgoing(f"writers:{uid}", uid, {"text": "Сәлем"}, resident_id=r.id)])
+        await app.outbox.enqueue([text(f"writers:{uid}", None, {"text": "Сәлем"}, resident_id=r.id)])
         await app.conversations.store.clear(uid)
 
     await asyncio.gather(*(person(i) for i in range(n)))

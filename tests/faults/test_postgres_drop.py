@@ -72,9 +72,9 @@ async def test_connection_dropped_in_the_middle_of_an_update(app: App, tg: Teleg
 
 
 async def test_the_sender_survives_a_dropped_connection(app: App, tg: Telegram) -> None:
-    from bot.services.outbox import Outgoing
+    from tests.support.notices import text
 
-    await app.outbox.enqueue([Outgoing(f"drop:{i}", 9700 + i, {"text": f"Хабар {i}"}) for i in range(3)])
+    await app.outbox.enqueue([text(f"drop:{i}", 9700 + i, {"text": f"Хабар {i}"}) for i in range(3)])
     assert await drop_connections() >= 1
     taken = 0
     for _ in range(3):  # as run_forever does: a failed cycle is logged and the next one goes on

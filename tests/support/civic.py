@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bot.app import App
 from storage.models import Meeting, OutboxMessage, Resident
+from tests.support.notices import address
 
 ALMATY = ZoneInfo("Asia/Almaty")
 DISTRICT, AZAT_OKRUG, KOKTAL, KARAOZEK_OKRUG, KARAOZEK = "114000000", "114030000", "114033200", "114040000", "114043100"
@@ -57,8 +58,11 @@ async def meeting(app: App, starts_at: datetime, kato: str = DISTRICT, kind: str
 
 
 async def outbox(app: App, chat_id: int | None = None) -> list[OutboxMessage]:
+    """The outbox rows (to ``chat_id`` only, if given), each with ``chat_id`` the chat it goes to: a resident's
+    row names no chat until it is sent, so it is looked up here (on the detached copies, never saved)."""
     async with app.sessions() as s:
-        q = select(OutboxMessage).order_by(OutboxMessage.id)
-        if chat_id is not None:
-            q = q.where(OutboxMessage.chat_id == chat_id)
-        return list(await s.scalars(q))
+        rows = list(await s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    for row in rows:
+        if row.chat_id is None:
+            row.chat_id = await address(app, row)
+    return [r for r in rows if chat_id is None or r.chat_id == chat_id]

@@ -35,9 +35,10 @@ async def problems(sessions: async_sessionmaker[AsyncSession]) -> list[str]:
         )).scalars().all()
         out += [f"appeal {a} has no owner" for a in orphans]
         chatless = (await s.execute(
-            # a row without a chat belonged to a resident who deleted their data: it was cancelled or had gone
-            select(OutboxMessage.id).where((OutboxMessage.chat_id.is_(None) & OutboxMessage.state.in_(("pending",
-                                                                                                       "sending")))
+            # a row with neither a resident nor a chat belonged to a resident who deleted their data: it was
+            # cancelled or had gone
+            select(OutboxMessage.id).where((OutboxMessage.chat_id.is_(None) & OutboxMessage.resident_id.is_(None)
+                                            & OutboxMessage.state.in_(("pending", "sending")))
                                            | (OutboxMessage.chat_id == 0))
         )).scalars().all()
         out += [f"outbox row {o} has no chat" for o in chatless]

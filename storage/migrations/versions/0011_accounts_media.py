@@ -1,7 +1,7 @@
 """accounts per channel and media under the project's own ids
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-05 16:00:00
 
 - ``account`` (channel, account_id, chat_id, resident_id): how a person is found. Every resident with a Telegram
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
