@@ -93,6 +93,14 @@ class Throttle(BaseMiddleware):
         self._warn, self._limit, self._window = warn, limit, window
         self._store = store if store is not None else MemoryFlood(clock)
 
+    @property
+    def _clock(self) -> Callable[[], float]:  # the in-process store's clock (tests move it)
+        return self._store._clock
+
+    @_clock.setter
+    def _clock(self, clock: Callable[[], float]) -> None:
+        self._store._clock = clock
+
     async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
                        event: TelegramObject, data: dict[str, Any]) -> Any:
         if not isinstance(event, Update):
