@@ -17,8 +17,6 @@ from tests.conftest import PG_URL, _reset_postgres
 from tests.test_replicas import REDIS_URL, redis_reachable
 
 pytestmark = [
-    pytest.mark.skip(reason="w10: with 60 residents the three replicas stall after ~20 s (every replica's updates in "
-                            "hand, locks held and renewed, PostgreSQL idle); not yet diagnosed, see the w10 report"),
     pytest.mark.skipif(not PG_URL, reason="the replica tests run in the PostgreSQL pass (QATYSU_TEST_DATABASE_URL "
                                           "set): several processes share one PostgreSQL database, not a SQLite file"),
     pytest.mark.skipif(bool(PG_URL) and not redis_reachable() and not os.environ.get("CI"),
