@@ -40,8 +40,8 @@ HANDLED = re.compile(r"handled update=(\d+) chat=(-?\d+|None) start=([\d.]+) end
 
 
 class Forwarder:
-    """A load balancer in miniature: each request to the next live replica; a replica that cannot be reached is
-    left out from then on and the request answered 502 (Telegram delivers it again)."""
+    """A load balancer in miniature: each request to the next live replica; a replica that refuses connections is
+    left out from then on. A failed request is answered 502 (Telegram delivers it again)."""
 
     def __init__(self) -> None:
         self.backends: list[str] = []
@@ -84,8 +84,10 @@ class Forwarder:
         try:
             async with self._session.post(backend + request.path, data=body, headers=headers) as resp:
                 return web.Response(status=resp.status, body=await resp.read(), content_type="application/json")
-        except (aiohttp.ClientError, TimeoutError):
+        except aiohttp.ClientConnectorError:  # nobody listens: the replica is gone
             self.down.add(backend)
+            return web.Response(status=502)
+        except (aiohttp.ClientError, TimeoutError):  # cut off or slow: 502, the replica stays in the rotation
             return web.Response(status=502)
         finally:
             self.in_flight[backend].discard(uid)
