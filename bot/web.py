@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import io
 import json
 import logging
 import signal
@@ -131,6 +132,13 @@ class Webhook:
                         self.in_hand, timeout)
 
 
+def dump_tasks() -> None:
+    out = io.StringIO()
+    for task in asyncio.all_tasks():
+        task.print_stack(limit=12, file=out)
+    log.warning("tasks now:\n%s", out.getvalue())
+
+
 async def serve_web(app: App, stop: asyncio.Event | None = None, *, handle_signals: bool = True) -> None:
     """Listen, set the webhook, serve until ``stop`` (or SIGTERM/SIGINT), then drain and close."""
     tg = app.settings.telegram
@@ -140,6 +148,7 @@ async def serve_web(app: App, stop: asyncio.Event | None = None, *, handle_signa
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(signal.SIGUSR1, dump_tasks)  # `kill -USR1`: what the updates in hand wait on
     runner = web.AppRunner(hook.routes(), access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, tg.webhook_host, tg.webhook_port)
