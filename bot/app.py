@@ -155,7 +155,7 @@ async def build_app(settings: Settings, session: BaseSession | None = None, *, m
     dp = Dispatcher()
     redis, flood, serializer = None, None, ChatSerializer()
     if settings.redis.url:  # several replicas: order, dedup, flood counts and the desk's locks through Redis
-        from bot.replicas import shared
+        from bot.channels.telegram.replicas import shared
 
         redis, flood, serializer = shared(settings, desk, broadcast_desk)
     # the throttle first: a dropped update is answered at once instead of waiting behind its chat's lock

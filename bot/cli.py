@@ -100,8 +100,8 @@ def _worker(settings: Settings) -> int:
 
 
 def _web(settings: Settings) -> int:
+    from bot.channels.telegram.web import NotMigrated, run_web
     from bot.services.phone_key import PhoneKeyError
-    from bot.web import NotMigrated, run_web
 
     tg = settings.telegram
     if tg.token is None or tg.mode != "webhook" or not tg.webhook_url or tg.webhook_secret is None:

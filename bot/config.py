@@ -46,7 +46,7 @@ class TelegramSettings(BaseModel):
     api_base: str = TELEGRAM_API
     operator_chat_id: int | None = None
     # "polling" (`qatysu run`, one process) or "webhook" (`qatysu web`: Telegram POSTs updates to webhook_url,
-    # which a load balancer passes to webhook_host:webhook_port; see bot/web.py)
+    # which a load balancer passes to webhook_host:webhook_port; see bot/channels/telegram/web.py)
     mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str | None = None  # the public https address Telegram posts to; its path is the route served
     webhook_secret: SecretStr | None = None  # sent back in X-Telegram-Bot-Api-Secret-Token; 1-256 of A-Za-z0-9_-

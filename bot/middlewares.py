@@ -30,7 +30,8 @@ def chat_key(update: Update) -> int | None:
 
 
 class ChatSerializer(BaseMiddleware):
-    """Per-chat locks in this process. Several replicas use bot.replicas.SharedChatSerializer (Redis) instead."""
+    """Per-chat locks in this process. Several replicas use
+    bot.channels.telegram.replicas.SharedChatSerializer (Redis) instead."""
 
     def __init__(self) -> None:
         self._locks = KeyedLocks()

@@ -1,7 +1,7 @@
 """Several processes behind one webhook: a chat's updates one at a time and in order across all of them, and an
 update that Telegram delivers again (a replica died before answering, a timeout) handled once.
 
-The order: Telegram sends a chat's next update only after the previous one was answered, and bot/web.py answers
+The order: Telegram sends a chat's next update only after the previous one was answered, and web.py answers
 only after handling; that alone would keep a chat in order. It is not relied on: every update of a chat first
 joins the chat's queue in Redis (a sorted set by update id), then takes the chat's lock, and goes on only when no
 lower update of the chat is waiting. A redelivery racing its first delivery, or a load balancer that retries

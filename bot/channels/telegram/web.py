@@ -32,7 +32,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from bot.app import App
-from bot.commands import set_command_menus
+from bot.channels.telegram.commands import set_command_menus
 from storage.migrate import alembic_config
 
 log = logging.getLogger("qatysu.web")
