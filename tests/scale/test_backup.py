@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.config import Settings
+from bot.delivery.notices import LEGACY  # a message as stored: the worker processes word it as it is
 from bot.services.outbox import Outgoing
 from storage.db import make_engine
 from tests.conftest import PG_URL, make_app
@@ -55,13 +56,15 @@ async def _drop(name: str) -> None:
 async def test_a_daily_dump_restores_into_a_new_database_with_every_row(settings: Settings, tmp_path: Path) -> None:
     app, _ = await make_app(settings)  # the schema, the territories
     try:  # a resident with a message queued for them
-        await app.outbox.enqueue([Outgoing("backup:1", 5502, {"text": "Сәлем"})])
+        await app.outbox.enqueue([Outgoing("backup:1", LEGACY, {"text": "Сәлем"}, chat_id=5502)])
     finally:
         await app.close()
     engine = make_engine(PG_URL)
     async with engine.begin() as conn:  # rows of our own, whatever the flow above reached
-        await conn.execute(text("INSERT INTO resident (channel, user_id, chat_id, language, notifications, reachable, "
-                                "created_at, is_demo) VALUES ('telegram', 5502, 5502, 'ru', true, true, now(), false)"))
+        rid = (await conn.execute(text("INSERT INTO resident (language, notifications, reachable, created_at, is_demo) "
+                                       "VALUES ('ru', true, true, now(), false) RETURNING id"))).scalar_one()
+        await conn.execute(text("INSERT INTO account (channel, account_id, chat_id, resident_id, created_at) "
+                                "VALUES ('telegram', 5502, 5502, :rid, now())"), {"rid": rid})
     await engine.dispose()
     before = await _counts(PG_URL)
     assert before["territory"] > 0 and before["resident"] >= 1

@@ -22,6 +22,7 @@ from sqlalchemy import func, select, text
 from bench.broadcast import DISTRICT, Count429, crowd, seed_residents
 from bot.app import App, build_app
 from bot.config import Settings
+from bot.delivery.notices import LEGACY  # a message as stored: the worker processes word it as it is
 from bot.delivery.shared_limit import key_prefix
 from bot.sandbox_mode import SAMPLE, TOKEN
 from bot.services.outbox import Outgoing, Priority
@@ -125,7 +126,8 @@ async def test_a_worker_killed_holding_the_lease_is_replaced_and_nothing_goes_tw
         in_flight = states.get("unknown", 0)
         # the first reminder: sent to everyone but the rows A had in hand when killed, which are never resent
         assert states == {"sent": 300 - in_flight, **({"unknown": in_flight} if in_flight else {})}
-        assert sum(first_got.values()) == 300 - in_flight and in_flight <= 100
+        # a row in flight at the kill may or may not have arrived: that is what "unknown" says; none came twice
+        assert 300 - in_flight <= sum(first_got.values()) <= 300 and in_flight <= 100
         assert tasks[f"meeting:{first}:before:1h"] == tasks[f"meeting:{second}:before:1h"] == "sent"
         assert b.returncode is None, b_log.read_text()[-3000:]
     finally:
@@ -150,7 +152,8 @@ async def test_two_workers_keep_the_overall_limit_together(
             await wait_for(lambda log=log: "started" in log.read_text(), 60, "the workers to start")
         await asyncio.sleep(1)  # each sender takes its own lease before it claims
         refused = Count429(sb)
-        await app.outbox.enqueue(Outgoing(f"load:{uid}", uid, {"text": f"Хабар {uid}"}, Priority.BROADCAST)
+        await app.outbox.enqueue(Outgoing(f"load:{uid}", LEGACY, {"text": f"Хабар {uid}"}, chat_id=uid,
+                                          priority=Priority.BROADCAST)
                                  for uid in ids)
 
         async def all_sent() -> bool:
