@@ -9,8 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MAX_LINES = 400
 # modules over the limit today, each at most at its present size until it is split (shrink, never grow)
-OVERSIZED = {
-             "bot/flows/broadcast.py": 472, "bot/flows/budget_admin.py": 525}
+OVERSIZED = {"bot/flows/budget_admin.py": 525}
 
 
 def _module(path: Path) -> str:
