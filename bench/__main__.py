@@ -12,6 +12,8 @@ tally      bench/tally.py: the People's Budget tally on a large campaign
 broadcast  bench/broadcast.py measure(): a broadcast through the outbox and the sandbox, at two sizes
            (--broadcast-recipients and --broadcast-large; 0 leaves one out)
 startup    a new process: imports, build_app and the first answer with many residents in the database; RSS
+replicas   (only with --only replicas) the journeys through 1, 2 and 3 `qatysu web` replicas behind a round-robin
+           forwarder, PostgreSQL and Redis (--redis-url, default database 10 of the local Redis)
 
 The PostgreSQL database (default the test_h5 one) is CLEARED by every benchmark that uses it.
 Benchmarks print numbers; they are not tests and assert nothing about speed.
@@ -38,6 +40,7 @@ import psutil
 from bench.common import DEFAULT_PG
 
 ALL = ("dispatch", "e2e", "tally", "broadcast", "startup")
+EXTRA = ("replicas",)  # only with --only: needs PostgreSQL and Redis
 FULL = dict(residents=300, concurrency=20, e2e_residents=100, tally_votes=1_000_000, tally_projects=1000,
             broadcast_recipients=10_000, broadcast_large=100_000, startup_residents=100_000)
 QUICK = dict(residents=30, concurrency=10, e2e_residents=10, tally_votes=20_000, tally_projects=100,
@@ -120,7 +123,14 @@ async def run_startup(a: argparse.Namespace, pg: str | None) -> dict[str, Any]:
     return await startup.measure(a.startup_residents, pg)
 
 
-RUNNERS = {"dispatch": run_dispatch, "e2e": run_e2e, "tally": run_tally, "broadcast": run_broadcast,
+async def run_replicas(a: argparse.Namespace, pg: str | None) -> dict[str, Any]:
+    from bench import replicas
+
+    return await replicas.measure(a.replica_residents, pg, a.redis_url)
+
+
+RUNNERS = {"replicas": run_replicas, "dispatch": run_dispatch, "e2e": run_e2e, "tally": run_tally,
+           "broadcast": run_broadcast,
            "startup": run_startup}
 
 
@@ -136,6 +146,13 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
             continue
         if "missing" in res:
             out.append([name, "", "", "missing", res["missing"]])
+            continue
+        if name == "replicas":
+            for r in res.get("runs", []):
+                out.append([f"replicas ×{r['replicas']}", r["database"], f"{r['residents']} residents, all at once",
+                            f"{r['updates_per_s']:g} updates/s, {_ms(r)}",
+                            f"{r['updates']} updates; per replica {r['per_replica']}; handled twice "
+                            f"{r['handled_twice']}"])
             continue
         if name in ("dispatch", "e2e"):
             for r in res["runs"]:
@@ -195,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default=",".join(ALL), help=f"comma-separated, of {', '.join(ALL)}")
     ap.add_argument("--pg-url", default=DEFAULT_PG, help="PostgreSQL database to use (it is CLEARED)")
     ap.add_argument("--no-pg", action="store_true", help="SQLite only")
+    ap.add_argument("--redis-url", default="redis://127.0.0.1:6379/10", help="replicas: the Redis to use")
+    ap.add_argument("--replica-residents", type=int, default=30, help="replicas: residents at once")
     ap.add_argument("--json", type=Path, default=Path(__file__).resolve().parent / "results.json")
     for key, value in FULL.items():
         ap.add_argument("--" + key.replace("_", "-"), type=int, default=None,
@@ -204,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, key) is None:
             setattr(args, key, (QUICK if args.quick else FULL)[key])
     chosen = [n.strip() for n in args.only.split(",") if n.strip()]
-    unknown = set(chosen) - set(ALL)
+    unknown = set(chosen) - set(ALL) - set(EXTRA)
     if unknown:
         ap.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
     info = machine(None if args.no_pg else args.pg_url)

@@ -21,13 +21,10 @@ Button = dict[str, Any]
 GREETING = "Welcome to Qatysu! Choose a language."
 CONSENT = (
     "<b>Consent to the processing of personal data</b>\n\n"
-    "To answer you, the akimat keeps your Telegram ID, your language and your settlement; "
-    "if you share it, also your phone number and name. They are used only for your appeals, "
-    "votes and notices, are stored in Kazakhstan and are not passed to anyone else. "
-    "You can see or delete them at any time in Settings. If you vote in the People's Budget, a one-way "
-    "code made from your phone number stays with your vote even after you delete your data, so that "
-    "nobody can vote twice; the number itself cannot be read from it.\n\n"
-    "Text version: {version}. Do you agree?")
+    "To answer you, the akimat keeps your Telegram ID, your language and your settlement; if you share them, "
+    "also your phone number and name. They are used only for your appeals, votes, questions and notices and are "
+    "stored in Kazakhstan. They are not given to third parties except as the law provides: appeals are registered "
+    "in the eOtinish system and may be forwarded to the body competent to answer them.")
 WHERE = "Where do you live? Choose your settlement or type part of its name."
 PHONE = ("Share your phone number with the button below. The akimat needs it to answer your complaints "
          "and requests, and it is needed for voting in the People's Budget. You can skip this now.")

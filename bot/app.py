@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -70,6 +71,7 @@ class App:
     desk: Desk
     effects: Effects
     broadcasts: BroadcastDesk  # progress messages of secretary broadcasts
+    redis: Any = None  # redis.asyncio.Redis when [redis] url is set (several replicas)
 
     async def close(self) -> None:
         await self.bot.session.close()
@@ -77,6 +79,8 @@ class App:
         if close_limiter is not None:
             await close_limiter()
         await self.engine.dispose()
+        if self.redis is not None:
+            await self.redis.aclose()
 
 
 def make_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
@@ -149,14 +153,19 @@ async def build_app(settings: Settings, session: BaseSession | None = None, *, m
     effects.register("budget_", budget_notices.on_effect)
     conversations = Conversations(services, settings, i18n, StateStore(sessions), effects=effects)
     dp = Dispatcher()
+    redis, flood, serializer = None, None, ChatSerializer()
+    if settings.redis.url:  # several replicas: order, dedup, flood counts and the desk's locks through Redis
+        from bot.channels.telegram.replicas import shared
+
+        redis, flood, serializer = shared(settings, desk, broadcast_desk)
     # the throttle first: a dropped update is answered at once instead of waiting behind its chat's lock
     dp.update.outer_middleware(Throttle(partial(warn_too_fast, bot, i18n, services), settings.limits.flood_messages,
-                                        settings.limits.flood_seconds))
-    dp.update.outer_middleware(ChatSerializer())
+                                        settings.limits.flood_seconds, store=flood))
+    dp.update.outer_middleware(serializer)
     dp.include_routers(operator.make_router(settings.telegram.operator_chat_id), private.make_router(),
                        errors.make_router())
     dp["conversations"], dp["i18n"], dp["services"], dp["settings"] = conversations, i18n, services, settings
     dp["operator_desk"] = OperatorDesk(desk)
     dp["telegram"] = TelegramChannel(bot)  # the residents' channel; the operator chat stays Telegram's own
     return App(settings, engine, sessions, i18n, services, conversations, bot, dp, outbox, sender, desk, effects,
-               broadcast_desk)
+               broadcast_desk, redis)

@@ -37,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="qatysu", description="Qatysu: residents and their akimat, in one chat.")
     sub = p.add_subparsers(dest="cmd", required=True)
     sub.add_parser("run", help="run the bot (long polling against telegram.api_base)")
+    sub.add_parser("web", help="serve updates by webhook (telegram.mode = \"webhook\"); no scheduler, no outbox; "
+                               "run `qatysu db upgrade` first")
     db = sub.add_parser("db", help="database")
     db.add_argument("action", choices=["upgrade"])
     imp = sub.add_parser("import", help="import data")
@@ -97,6 +99,25 @@ def _worker(settings: Settings) -> int:
         return 1
 
 
+def _web(settings: Settings) -> int:
+    from bot.channels.telegram.web import NotMigrated, run_web
+    from bot.services.phone_key import PhoneKeyError
+
+    tg = settings.telegram
+    if tg.token is None or tg.mode != "webhook" or not tg.webhook_url or tg.webhook_secret is None:
+        print("qatysu web: set telegram.token, telegram.mode = \"webhook\", telegram.webhook_url and "
+              "telegram.webhook_secret (see config.example.toml); `qatysu run` polls instead", file=sys.stderr)
+        return 2
+    try:
+        return asyncio.run(run_web(settings))
+    except (PhoneKeyError, NotMigrated) as exc:
+        print(f"qatysu web: the bot does not start: {exc}", file=sys.stderr)
+        return 2
+    except Exception:  # the log (which never shows the token) says why
+        log.exception("qatysu web stopped on an error")
+        return 1
+
+
 def _iso_date(value: str) -> date:
     try:
         return date.fromisoformat(value)
@@ -143,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     if args.cmd == "worker":
         return _worker(settings)
+    if args.cmd == "web":
+        return _web(settings)
     if args.cmd == "db":
         asyncio.run(_with_db(settings, lambda _s: asyncio.sleep(0)))
         print("database is up to date")

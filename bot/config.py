@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import date, time
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
@@ -43,6 +45,34 @@ class TelegramSettings(BaseModel):
     token: SecretStr | None = None
     api_base: str = TELEGRAM_API
     operator_chat_id: int | None = None
+    # "polling" (`qatysu run`, one process) or "webhook" (`qatysu web`: Telegram POSTs updates to webhook_url,
+    # which a load balancer passes to webhook_host:webhook_port; see bot/channels/telegram/web.py)
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None  # the public https address Telegram posts to; its path is the route served
+    webhook_secret: SecretStr | None = None  # sent back in X-Telegram-Bot-Api-Secret-Token; 1-256 of A-Za-z0-9_-
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = Field(8080, ge=0, le=65535)
+
+    @field_validator("webhook_url", "webhook_secret", mode="before")
+    @classmethod
+    def _blank_hook_is_none(cls, v: object) -> object:
+        return None if v in ("", None) else v
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, v: str | None) -> str | None:
+        if v is not None:
+            parts = urlsplit(v)
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+                raise ValueError("must be the bot's public address, like https://bot.example.kz/telegram")
+        return v
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", v.get_secret_value()):
+            raise ValueError("must be 1 to 256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return v
 
     @field_validator("token", mode="before")
     @classmethod

@@ -30,7 +30,8 @@ def chat_key(update: Update) -> int | None:
 
 
 class ChatSerializer(BaseMiddleware):
-    """Per-chat locks in this process. Several replicas need a shared lock (Redis) instead."""
+    """Per-chat locks in this process. Several replicas use
+    bot.channels.telegram.replicas.SharedChatSerializer (Redis) instead."""
 
     def __init__(self) -> None:
         self._locks = KeyedLocks()
@@ -44,18 +45,62 @@ class ChatSerializer(BaseMiddleware):
             return await handler(event, data)
 
 
+class MemoryFlood:
+    """The flood throttle's memory inside one process (bot.redis_locks.RedisFlood shares it between replicas)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._seen: dict[int, deque[float]] = {}
+        self._warned: dict[int, str] = {}  # person → the warning they got, repeated on their dropped presses
+        self._albums: OrderedDict[tuple[int, str], bool] = OrderedDict()  # (person, album) → let through
+
+    async def admit(self, user_id: int, limit: int, window: float) -> bool:
+        now = self._clock()
+        seen = self._seen.setdefault(user_id, deque())
+        while seen and seen[0] <= now - window:
+            seen.popleft()
+        if len(seen) >= limit:
+            return False
+        self._warned.pop(user_id, None)
+        seen.append(now)
+        if len(self._seen) > 100_000:
+            self._seen = {u: q for u, q in self._seen.items() if q and q[-1] > now - window}
+            self._warned = {u: w for u, w in self._warned.items() if u in self._seen}
+        return True
+
+    async def warned(self, user_id: int) -> str | None:
+        return self._warned.get(user_id)
+
+    async def set_warned(self, user_id: int, text: str, window: float) -> None:
+        self._warned[user_id] = text
+
+    async def album(self, user_id: int, group: str, admitted: bool | None) -> bool | None:
+        if admitted is None:
+            return self._albums.get((user_id, group))
+        self._albums[(user_id, group)] = admitted
+        if len(self._albums) > 10_000:
+            self._albums.popitem(last=False)
+        return admitted
+
 
 class Throttle(BaseMiddleware):
     """An update middleware: more than ``limit`` messages, edits and presses per ``window`` seconds from one person
     in a private chat are dropped. An album (one ``media_group_id``) counts as one message. The first dropped
-    update gets a short warning; every dropped press still gets an answer, so no button keeps spinning."""
+    update gets a short warning; every dropped press still gets an answer, so no button keeps spinning.
+    ``store`` keeps the counts: in this process, or in Redis for several replicas."""
 
     def __init__(self, warn: Callable[[Update], Awaitable[str]], limit: int = 8,
-                 window: float = 4.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self._warn, self._limit, self._window, self._clock = warn, limit, window, clock
-        self._seen: dict[int, deque[float]] = {}
-        self._warned: dict[int, str] = {}  # person → the warning they got, repeated on their dropped presses
-        self._albums: OrderedDict[tuple[int, str], bool] = OrderedDict()  # (person, album) → let through
+                 window: float = 4.0, clock: Callable[[], float] = time.monotonic, store: Any = None) -> None:
+        self._warn, self._limit, self._window = warn, limit, window
+        self._store = store if store is not None else MemoryFlood(clock)
+
+    @property
+    def _clock(self) -> Callable[[], float]:  # the in-process store's clock (tests move it)
+        return self._store._clock
+
+    @_clock.setter
+    def _clock(self, clock: Callable[[], float]) -> None:
+        self._store._clock = clock
 
     async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
                        event: TelegramObject, data: dict[str, Any]) -> Any:
@@ -70,39 +115,26 @@ class Throttle(BaseMiddleware):
             return await handler(event, data)
         if user is None or chat is None or chat.type != "private":
             return await handler(event, data)
-        album = (user.id, msg.media_group_id) if msg is not None and msg.media_group_id else None
-        if album is not None and album in self._albums:  # the rest of an album goes the way its first part went
-            return await handler(event, data) if self._albums[album] else None
-        admitted = self._admit(user.id)
-        if album is not None:
-            self._albums[album] = admitted
-            if len(self._albums) > 10_000:
-                self._albums.popitem(last=False)
+        group = msg.media_group_id if msg is not None else None
+        if group:  # the rest of an album goes the way its first part went
+            went = await self._store.album(user.id, group, None)
+            if went is not None:
+                return await handler(event, data) if went else None
+        admitted = await self._store.admit(user.id, self._limit, self._window)
+        if group:
+            admitted = await self._store.album(user.id, group, admitted)
         if admitted:
             return await handler(event, data)
         await self._refuse(user.id, event)
         return None
 
-    def _admit(self, user_id: int) -> bool:
-        now = self._clock()
-        seen = self._seen.setdefault(user_id, deque())
-        while seen and seen[0] <= now - self._window:
-            seen.popleft()
-        if len(seen) >= self._limit:
-            return False
-        self._warned.pop(user_id, None)
-        seen.append(now)
-        if len(self._seen) > 100_000:
-            self._seen = {u: q for u, q in self._seen.items() if q and q[-1] > now - self._window}
-            self._warned = {u: w for u, w in self._warned.items() if u in self._seen}
-        return True
-
     async def _refuse(self, user_id: int, update: Update) -> None:
         try:
-            if user_id not in self._warned:
-                self._warned[user_id] = await self._warn(update)
+            warned = await self._store.warned(user_id)
+            if warned is None:
+                await self._store.set_warned(user_id, await self._warn(update), self._window)
             elif update.callback_query is not None:
-                await update.callback_query.answer(self._warned[user_id])
+                await update.callback_query.answer(warned)
         except TelegramAPIError as exc:  # e.g. a press too old to answer: nothing more to do
             log.warning("could not tell %s to slow down: %s", user_id, exc)
 

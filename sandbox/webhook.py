@@ -1,6 +1,8 @@
-"""Webhook delivery: pending updates POSTed one at a time, in order, to the bot's (loopback) URL with the
-X-Telegram-Bot-Api-Secret-Token header; failures are retried with a growing pause, as Telegram does. A
-response body carrying {"method": ...} is executed, like Telegram's reply-with-a-method."""
+"""Webhook delivery, as Telegram's Bot API server does it: pending updates POSTed to the bot's (loopback) URL
+with the X-Telegram-Bot-Api-Secret-Token header, up to ``max_connections`` requests at once, but one chat's
+updates one at a time and in order (its next update only after the previous one was answered with a 2xx).
+Failures are retried with a growing pause; the chat waits meanwhile. A response body carrying
+{"method": ...} is executed, like Telegram's reply-with-a-method."""
 
 from __future__ import annotations
 
@@ -41,26 +43,68 @@ class WebhookDelivery:
         if self._session is not None:
             await self._session.close()
 
+    @staticmethod
+    def queue_of(update: dict[str, Any]) -> Any:
+        """Telegram's per-chat queue: the chat of a message or of a pressed button's message, else the sender."""
+        for kind in ("message", "edited_message", "channel_post", "edited_channel_post", "business_message"):
+            if kind in update:
+                return ("chat", update[kind]["chat"]["id"])
+        cb = update.get("callback_query")
+        if cb is not None:
+            return ("chat", cb["message"]["chat"]["id"]) if cb.get("message") else ("chat", cb["from"]["id"])
+        return ("update", update["update_id"])
+
     async def _run(self) -> None:
-        backoff = 0.05
-        while not self.world.closing:
+        busy: dict[Any, asyncio.Task[None]] = {}  # a chat's queue → its update in flight
+        retry_at: dict[int, float] = {}  # update id → not before (a failed delivery's pause)
+        backoff: dict[int, float] = {}
+        loop = asyncio.get_running_loop()
+
+        async def deliver(update: dict[str, Any], queue: Any) -> None:
             hook = self.world.webhook
-            if not hook.url or not self.world.pending:
-                await self.world.wait_change(5.0)
-                continue
-            update = self.world.pending[0]
-            error = await self._post(hook.url, hook.secret_token, update)
+            try:
+                error = await self._post(hook.url, hook.secret_token, update)
+            finally:
+                busy.pop(queue, None)
+            uid = update["update_id"]
             if error is None:
-                backoff = 0.05
-                if self.world.pending and self.world.pending[0] is update:
-                    self.world.pending.pop(0)
+                retry_at.pop(uid, None)
+                backoff.pop(uid, None)
+                with contextlib.suppress(ValueError):
+                    self.world.pending.remove(update)
                 self.delivered.append(update)
-                self.world.changed()
-                continue
-            hook.last_error_date, hook.last_error_message = now(), error
+            else:
+                hook.last_error_date, hook.last_error_message = now(), error
+                pause = backoff.get(uid, 0.025) * 2
+                backoff[uid] = min(self.max_backoff, pause)
+                retry_at[uid] = loop.time() + backoff[uid]
             self.world.changed()
-            await self.world.wait_change(backoff)
-            backoff = min(self.max_backoff, backoff * 2)
+
+        try:
+            while not self.world.closing:
+                hook = self.world.webhook
+                if not hook.url or not self.world.pending:
+                    await self.world.wait_change(5.0)
+                    continue
+                blocked: set[Any] = set(busy)
+                soonest = None
+                for update in list(self.world.pending):
+                    if len(busy) >= max(1, hook.max_connections):
+                        break
+                    queue = self.queue_of(update)
+                    if queue in blocked:
+                        continue
+                    blocked.add(queue)  # later updates of this chat wait for this one
+                    due = retry_at.get(update["update_id"], 0.0)
+                    if due > loop.time():
+                        soonest = due if soonest is None else min(soonest, due)
+                        continue
+                    busy[queue] = asyncio.create_task(deliver(update, queue))
+                wait = 5.0 if soonest is None else max(0.005, soonest - loop.time())
+                await self.world.wait_change(wait)
+        finally:
+            for task in list(busy.values()):
+                task.cancel()
 
     async def _post(self, url: str, secret: str | None, update: dict[str, Any]) -> str | None:
         assert self._session is not None

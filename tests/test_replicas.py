@@ -1,0 +1,192 @@
+"""Webhook mode in one process (the secret header, health, readiness, stopping) and what replicas share through
+Redis (a chat's order, updates done once, the flood throttle). The Redis tests need a reachable Redis
+(QATYSU_TEST_REDIS_URL, default database 10 of the local one); their keys are under a prefix of their own."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+
+import pytest
+from aiogram.types import Update
+from aiohttp.test_utils import TestClient, TestServer
+from pydantic import SecretStr
+
+from bot.app import App
+from bot.channels.telegram.replicas import SharedChatSerializer
+from bot.channels.telegram.web import SECRET_HEADER, Webhook
+from bot.config import Settings
+from bot.middlewares import Throttle
+from bot.redis_locks import ChatOrder, DoneUpdates, RedisFlood, RedisLocks, connect
+
+REDIS_URL = os.environ.get("QATYSU_TEST_REDIS_URL", "redis://127.0.0.1:6379/10")
+
+
+def redis_reachable() -> bool:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+needs_redis = pytest.mark.skipif(not redis_reachable(), reason=f"Redis at {REDIS_URL} is not reachable")
+
+
+@pytest.fixture
+async def redis():
+    client = connect(REDIS_URL)
+    prefix = f"qatysu-test:{uuid.uuid4().hex[:12]}:"
+    yield client, prefix
+    keys = [k async for k in client.scan_iter(prefix + "*")]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
+
+
+def update(uid: int, chat: int, text: str = "hi") -> Update:
+    return Update.model_validate({"update_id": uid, "message": {
+        "message_id": uid, "date": 0, "text": text, "chat": {"id": chat, "type": "private"},
+        "from": {"id": chat, "is_bot": False, "first_name": "A"}}})
+
+
+def serializer(client, prefix: str) -> SharedChatSerializer:
+    """One replica's serializer: its own in-process state, the shared Redis."""
+    order = ChatOrder(client, prefix)
+    return SharedChatSerializer(RedisLocks(client, prefix + "lock:"), order, DoneUpdates(client, prefix, order))
+
+
+@needs_redis
+async def test_a_chats_updates_go_lowest_first_across_replicas(redis) -> None:
+    client, prefix = redis
+    a, b = serializer(client, prefix), serializer(client, prefix)
+    handled: list[int] = []
+    lower_may_finish = asyncio.Event()
+
+    async def handler(event, data):
+        handled.append(event.update_id)
+        if event.update_id == 11:
+            await lower_may_finish.wait()
+
+    # update 12 reaches replica b while 11 (the chat's earlier one) is on its way to replica a
+    await ChatOrder(client, prefix).arrive(7, 11)
+    later = asyncio.create_task(b(handler, update(12, 7), {}))
+    await asyncio.sleep(0.3)
+    assert handled == []  # 12 waits for 11
+    earlier = asyncio.create_task(a(handler, update(11, 7), {}))
+    await asyncio.sleep(0.3)
+    assert handled == [11]  # 11 is being handled; 12 still waits (one at a time)
+    lower_may_finish.set()
+    await asyncio.gather(earlier, later)
+    assert handled == [11, 12]
+
+
+@needs_redis
+async def test_an_update_done_once_even_when_delivered_twice_at_once(redis) -> None:
+    client, prefix = redis
+    replicas = [serializer(client, prefix) for _ in range(3)]
+    handled: list[int] = []
+
+    async def handler(event, data):
+        handled.append(event.update_id)
+        await asyncio.sleep(0.05)
+
+    await asyncio.gather(*(r(handler, update(21, 8), {}) for r in replicas))
+    await replicas[0](handler, update(21, 8), {})  # and again later
+    assert handled == [21]
+
+
+@needs_redis
+async def test_an_update_whose_handling_crashed_is_handled_when_delivered_again(redis) -> None:
+    client, prefix = redis
+    a, b = serializer(client, prefix), serializer(client, prefix)
+    handled: list[int] = []
+
+    async def crashing(event, data):
+        raise RuntimeError("the replica died here")
+
+    async def handler(event, data):
+        handled.append(event.update_id)
+
+    with pytest.raises(RuntimeError):
+        await a(crashing, update(31, 9), {})
+    await b(handler, update(31, 9), {})  # Telegram delivers it again, to another replica
+    await b(handler, update(32, 9), {})  # and the chat goes on
+    assert handled == [31, 32]
+
+
+@needs_redis
+async def test_the_flood_throttle_counts_across_replicas(redis) -> None:
+    client, prefix = redis
+    warned: list[int] = []
+
+    async def warn(u: Update) -> str:
+        warned.append(u.update_id)
+        return "slow down"
+
+    replicas = [Throttle(warn, limit=3, window=60, store=RedisFlood(client, prefix)) for _ in range(2)]
+    passed: list[int] = []
+
+    async def handler(event, data):
+        passed.append(event.update_id)
+
+    for uid in range(41, 47):  # one person's six messages, alternately to two replicas
+        await replicas[uid % 2](handler, update(uid, 5), {})
+    assert passed == [41, 42, 43]  # three in the window, whichever replica counted them
+    assert warned == [44]  # warned once, not once per replica
+
+
+def webhook_settings(settings: Settings) -> Settings:
+    settings.telegram.mode = "webhook"
+    settings.telegram.webhook_url = "https://bot.example.kz/telegram/webhook"
+    settings.telegram.webhook_secret = SecretStr("s3cret-token_1")
+    return settings
+
+
+@pytest.fixture
+async def hook_client(app: App):
+    webhook_settings(app.settings)
+    hook = Webhook(app)
+    client = TestClient(TestServer(hook.routes()))
+    await client.start_server()
+    yield hook, client
+    await client.close()
+
+
+UPDATE = {"update_id": 1, "message": {"message_id": 1, "date": 0, "text": "/start",
+                                      "chat": {"id": 500, "type": "private"},
+                                      "from": {"id": 500, "is_bot": False, "first_name": "A", "language_code": "kk"}}}
+
+
+async def test_webhook_refuses_a_request_without_the_secret_token(hook_client, tg) -> None:
+    hook, client = hook_client
+    for headers in ({}, {SECRET_HEADER: "wrong"}):
+        resp = await client.post("/telegram/webhook", json=UPDATE, headers=headers)
+        assert resp.status == 401
+    assert not tg.chat(500)
+    resp = await client.post("/telegram/webhook", json=UPDATE, headers={SECRET_HEADER: "s3cret-token_1"})
+    assert resp.status == 200
+    assert tg.chat(500)  # the greeting went out before the answer
+
+
+async def test_webhook_health_readiness_and_stopping(hook_client) -> None:
+    hook, client = hook_client
+    assert (await client.get("/healthz")).status == 200
+    ready = await client.get("/readyz")
+    assert ready.status == 200
+    assert (await ready.json())["migrations"] == "ok"
+    await hook.drain(timeout=1)
+    assert (await client.get("/readyz")).status == 503  # the balancer sends elsewhere
+    resp = await client.post("/telegram/webhook", json=UPDATE, headers={SECRET_HEADER: "s3cret-token_1"})
+    assert resp.status == 503  # not taken: Telegram delivers it again
+
+
+async def test_webhook_is_not_ready_when_the_database_is_behind(hook_client) -> None:
+    hook, client = hook_client
+    hook.heads = {"9999"}  # the code knows a newer migration than the database has
+    resp = await client.get("/readyz")
+    assert resp.status == 503
+    assert "code at" in (await resp.json())["migrations"]
