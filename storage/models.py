@@ -232,7 +232,7 @@ class AppealCounter(Base):
 
 class Appeal(Base):
     """An appeal (өтініш / обращение) of a resident to the akimat. Kind, category, status and
-    direction values are plain strings; their sets and the rules live in bot/services/appeals.py."""
+    direction values are plain strings; their sets and the rules live in bot/services/appeal_rules.py."""
 
     __tablename__ = "appeal"
     __table_args__ = (

@@ -2,36 +2,32 @@
 will come to a meeting; then everyone, or only the Kazakh or only the Russian readers) → the text in Kazakh →
 in Russian (or one text for everyone) → an optional photo or document → a preview exactly as residents will
 get it, one per language, with the recipient count → send. Progress then shows in a message of its own with a
-"⏹ Stop" button (bot/delivery/broadcasts.py keeps it up to date); its texts are here.
+"⏹ Stop" button (bot/delivery/broadcasts.py keeps it up to date); its texts are in
+bot/flows/broadcast_progress.py.
 
 Secretaries and admins only (/broadcast); the draft lives in the conversation state.
 """
 
 from __future__ import annotations
 
-import math
-
 from bot.flows import meeting_texts, staff_pick, territory
 from bot.flows.base import Button, Ctx, Screen, esc
+from bot.flows.broadcast_progress import STOP, duration, stop_pressed
+from bot.flows.broadcast_progress import progress_buttons as progress_buttons
+from bot.flows.broadcast_progress import progress_language as progress_language
+from bot.flows.broadcast_progress import progress_text as progress_text
 from bot.flows.buttons import Choice, Int, Kind
 from bot.flows.common import BACK, nav_row, wrong_input
 from bot.flows.registry import ALL_STEPS, Anywhere, Command, FlowSpec, Reach
 from bot.i18n import N_, Translator
 from bot.services.broadcasts import (
     CAPTION_LIMIT,
-    DONE,
     LANGUAGES,
-    SENDING_STATUS,
-    STOPPED,
     Audience,
-    BroadcastError,
-    BroadcastNotFound,
     BroadcastService,
     EmptyAudience,
     NotAllowed,
     OutsideTerritory,
-    Progress,
-    WrongStatus,
     payload_for,
 )
 from bot.services.roles import Role
@@ -40,8 +36,6 @@ from storage.state import State
 NAME = "broadcast"
 COMMAND = "broadcast"
 PREFIX = "bc:"
-STOP = "bc:stop:"
-STOP_BUTTON = Kind("bc:stop", Int())  # on the progress message: works from any step
 MEETING_BUTTON = Kind("bc:m", Int())
 LANGUAGE_BUTTON = Kind("bc:l", Choice(("all", *LANGUAGES)))
 STARTED_EFFECT = "broadcast_started"
@@ -70,16 +64,7 @@ async def enter(ctx: Ctx) -> None:
     await prompt(ctx)
 
 
-# -- texts shared with the progress message ------------------------------------------------------------------
-
-
-def duration(tr: Translator, seconds: float) -> str:
-    if seconds < 60:
-        return tr._("less than a minute")
-    minutes = math.ceil(seconds / 60)
-    if minutes < 60:
-        return tr._("about {minutes} min", minutes=minutes)
-    return tr._("about {hours} h {minutes} min", hours=minutes // 60, minutes=minutes % 60)
+# -- the notice as residents read it -------------------------------------------------------------------------
 
 
 def heading(tr: Translator) -> str:
@@ -90,37 +75,6 @@ def compose(tr: Translator, raw: str) -> str:
     """The notice as residents read it: a heading, then the secretary's text (escaped)."""
     return f"{heading(tr)}\n\n{esc(raw, TEXT_MAX)}"
 
-
-def progress_text(tr: Translator, p: Progress) -> str:
-    n = tr.number
-    if p.finished:
-        lines = [tr._("📋 <b>Notice №{id}: delivery report</b>", id=p.id),
-                 tr._("⏹ Stopped before the end.") if p.status == STOPPED else tr._("Sending is complete.")]
-    elif p.status == STOPPED:
-        lines = [tr._("⏹ <b>Notice №{id}: stopping…</b>", id=p.id)]
-    else:
-        lines = [tr._("📢 <b>Notice №{id}: sending</b>", id=p.id)]
-    lines += ["", tr._("Recipients: {n}", n=n(p.total)), tr._("✅ Delivered: {n}", n=n(p.sent))]
-    if not p.finished:
-        lines.append(tr._("⏳ Remaining: {n}", n=n(p.remaining)))
-    lines += [tr._("🚫 Blocked the bot: {n}", n=n(p.blocked)), tr._("⚠️ Not delivered: {n}", n=n(p.failed))]
-    if p.unknown:
-        lines.append(tr._("❓ Unknown, the bot restarted while sending: {n}", n=n(p.unknown)))
-    if p.not_sent_for_the_stop:
-        lines.append(tr._("⏹ Not sent because of the stop: {n}", n=n(p.not_sent_for_the_stop)))
-    if p.status == SENDING_STATUS and p.eta_seconds is not None:
-        lines.append(tr._("⏱ Time left: {time}", time=duration(tr, p.eta_seconds)))
-    if p.finished and p.started_at is not None:
-        lines.append(tr._("Took: {time}", time=duration(tr, (p.finished_at - p.started_at).total_seconds())))
-    return "\n".join(lines)
-
-
-def progress_buttons(tr: Translator, p: Progress) -> list[list[Button]]:
-    return [[Button(tr._("⏹ Stop"), STOP_BUTTON.pack(p.id))]] if p.status == SENDING_STATUS else []
-
-
-def progress_language(p: Progress, default: str) -> str:
-    return p.ui_language or default
 
 
 # -- the conversation ----------------------------------------------------------------------------------------
@@ -432,36 +386,6 @@ async def _confirm(ctx: Ctx) -> None:
     ctx.effects.append((STARTED_EFFECT, b.id))
     ctx.show(tr._("📨 Notice №{id} is on its way to {n} residents. Its progress is shown below; you can stop it "
                   "there.", id=b.id, n=tr.number(b.total)))
-
-
-# -- the ⏹ Stop button on the progress message (works from any step) ---------------------------------------
-
-
-async def stop_pressed(ctx: Ctx) -> None:
-    tr, ev = ctx.tr, ctx.event
-    broadcast_id = STOP_BUTTON.value(ev.data)
-    svc = _svc(ctx)
-    if broadcast_id is None:
-        ctx.show(tr._("This notice was not found."))
-        return
-    try:
-        if not await svc.may_broadcast(ev.user_id):
-            raise NotAllowed(ev.user_id)
-        p = await svc.stop(broadcast_id, ev.user_id)
-        notice = tr._("Stopped. Nobody else will get this notice.")
-    except BroadcastNotFound:
-        ctx.show(tr._("This notice was not found."))
-        return
-    except NotAllowed:
-        ctx.show(tr._("Sorry, only maslikhat secretaries and akimat administrators can stop a notice."))
-        return
-    except (WrongStatus, BroadcastError):
-        p = await svc.finish_if_done(broadcast_id)
-        notice = tr._("This notice has already finished.") if p.status in (DONE, STOPPED) else None
-    # the pressed progress message is replaced by the current numbers, in the language it was started in
-    # (bot/delivery/broadcasts.py keeps them up to date)
-    shown = ctx.i18n(progress_language(p, ctx.settings.locale.default))
-    ctx.show(progress_text(shown, p), progress_buttons(shown, p), notice=notice)
 
 
 FLOW = FlowSpec(
