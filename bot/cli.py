@@ -7,8 +7,10 @@ import asyncio
 import getpass
 import logging
 import sys
+from collections.abc import Callable, Coroutine
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from bot import logs
 from bot.cli_budget import add_budget_parser, create_campaign, export_campaign_votes, import_projects
@@ -86,35 +88,35 @@ def _worker(settings: Settings) -> int:
         print("qatysu worker: no Telegram bot token is configured ([telegram] token or QATYSU_TELEGRAM__TOKEN)",
               file=sys.stderr)
         return 2
-    from bot.services.phone_key import PhoneKeyError
     from bot.worker import run_worker
 
-    try:
-        return asyncio.run(run_worker(settings))
-    except PhoneKeyError as exc:
-        print(f"qatysu worker: the worker does not start: {exc}", file=sys.stderr)
-        return 2
-    except Exception:  # the log (which never shows the token) says why
-        log.exception("qatysu worker stopped on an error")
-        return 1
+    return _serve("worker", lambda: run_worker(settings))
 
 
 def _web(settings: Settings) -> int:
     from bot.channels.telegram.web import NotMigrated, run_web
-    from bot.services.phone_key import PhoneKeyError
 
     tg = settings.telegram
     if tg.token is None or tg.mode != "webhook" or not tg.webhook_url or tg.webhook_secret is None:
         print("qatysu web: set telegram.token, telegram.mode = \"webhook\", telegram.webhook_url and "
               "telegram.webhook_secret (see config.example.toml); `qatysu run` polls instead", file=sys.stderr)
         return 2
+    return _serve("web", lambda: run_web(settings), (NotMigrated,))
+
+
+def _serve(cmd: str, start: Callable[[], Coroutine[Any, Any, int]],
+           refusals: tuple[type[Exception], ...] = ()) -> int:
+    """Run a long-lived command: a refusal to start (the phone key, migrations) is said in one line with exit 2;
+    any other error goes to the log (which never shows the token) with exit 1, not as an interpreter traceback."""
+    from bot.services.phone_key import PhoneKeyError
+
     try:
-        return asyncio.run(run_web(settings))
-    except (PhoneKeyError, NotMigrated) as exc:
-        print(f"qatysu web: the bot does not start: {exc}", file=sys.stderr)
+        return asyncio.run(start())
+    except (PhoneKeyError, *refusals) as exc:
+        print(f"qatysu {cmd}: it does not start: {exc}", file=sys.stderr)
         return 2
-    except Exception:  # the log (which never shows the token) says why
-        log.exception("qatysu web stopped on an error")
+    except Exception:  # noqa: BLE001
+        log.exception("qatysu %s stopped on an error", cmd)
         return 1
 
 
@@ -145,23 +147,14 @@ def main(argv: list[str] | None = None) -> int:
     token = settings.telegram.token
     logs.configure(secrets=[token.get_secret_value()] if token else [])
     if args.cmd == "run":
-        try:
-            if token is None:
-                from bot.sandbox_mode import run_sandbox
+        if token is None:
+            from bot.sandbox_mode import run_sandbox
 
-                print(NO_TOKEN, file=sys.stderr)
-                return asyncio.run(run_sandbox(settings))
-            from bot.runner import run
-            from bot.services.phone_key import PhoneKeyError
+            print(NO_TOKEN, file=sys.stderr)
+            return _serve("run", lambda: run_sandbox(settings))
+        from bot.runner import run
 
-            try:
-                return asyncio.run(run(settings))
-            except PhoneKeyError as exc:
-                print(f"qatysu run: the bot does not start: {exc}", file=sys.stderr)
-                return 2
-        except Exception:  # the log (which never shows the token) says why, not an interpreter traceback
-            log.exception("qatysu stopped on an error")
-            return 1
+        return _serve("run", lambda: run(settings))
     if args.cmd == "worker":
         return _worker(settings)
     if args.cmd == "web":
