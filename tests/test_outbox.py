@@ -7,6 +7,7 @@ import asyncio
 from sqlalchemy import select
 
 from bot.app import App
+from bot.channels.telegram.delivery import TelegramDelivery
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.sender import OutboxSender
 from bot.services.outbox import OutboxService, Priority
@@ -19,7 +20,8 @@ def service(app: App) -> OutboxService:
 
 
 def sender(app: App, outbox: OutboxService) -> OutboxSender:
-    return OutboxSender(app.bot, outbox, app.sender.notices, RateLimiter(1000, 1000, 1000), retry_seconds=0)
+    telegram = TelegramDelivery(app.bot, RateLimiter(1000, 1000, 1000))
+    return OutboxSender({"telegram": telegram}, outbox, app.sender.notices, retry_seconds=0)
 
 
 async def states(app: App) -> dict[str, str]:
@@ -164,3 +166,47 @@ async def test_a_row_for_a_channel_without_an_adapter_is_not_sent_to_telegram(ap
     await sender(app, outbox).run_once()
     assert await states(app) == {"wa:1": "failed"}
     assert not [c for c in app.bot.session.calls if c.method == "sendMessage"]
+
+
+class _OtherChannel:
+    """A second channel's delivery that answers each chat as the test says."""
+
+    channel = "whatsapp"
+
+    def __init__(self, outcomes: dict[int, Exception | int]) -> None:
+        self.limiter = RateLimiter(1000, 1000, 1000)
+        self.outcomes, self.sent, self.paused = outcomes, [], []
+        self.limiter.pause = self._pause  # type: ignore[method-assign]
+
+    async def _pause(self, seconds: float) -> None:
+        self.paused.append(seconds)
+
+    async def deliver(self, row, payload):
+        outcome = self.outcomes[row.chat_id]
+        if isinstance(outcome, Exception):
+            raise outcome
+        self.sent.append((row.chat_id, payload["text"]))
+        return outcome
+
+
+async def test_each_row_goes_to_its_own_channels_delivery_and_its_answer_is_kept(app: App) -> None:
+    from bot.delivery.port import Deferred, Refused, RetryLater, Unreachable
+    from bot.services.outbox import Outgoing
+
+    outbox = service(app)
+    other = _OtherChannel({1: 7, 2: Deferred(3600, "outside the 24-hour window"), 3: RetryLater(2, "slow down"),
+                           4: Unreachable("not on the platform"), 5: Refused("bad parameter")})
+    await outbox.enqueue([Outgoing(f"wa:{c}", "test_text", {"text": f"сәлем {c}"}, chat_id=c, channel="whatsapp")
+                          for c in (1, 2, 3, 4, 5)]
+                         + [text("tg:1", 600, {"text": "Telegram-ға"})])
+    telegram = TelegramDelivery(app.bot, RateLimiter(1000, 1000, 1000))
+    s = OutboxSender({"telegram": telegram, "whatsapp": other}, outbox, app.sender.notices, retry_seconds=0)
+    await s.run_once()
+    assert await states(app) == {"wa:1": "sent", "wa:2": "pending", "wa:3": "pending", "wa:4": "blocked",
+                                 "wa:5": "failed", "tg:1": "sent"}
+    assert other.sent == [(1, "сәлем 1")] and other.paused == [2]  # a whole-channel slow-down pauses the channel
+    assert [int(c.params["chat_id"]) for c in app.bot.session.calls if c.method == "sendMessage"] == [600]
+    async with app.sessions() as session:
+        rows = {r.key: r for r in await session.scalars(select(OutboxMessage))}
+    assert rows["wa:1"].telegram_message_id == 7
+    assert rows["wa:2"].attempts == rows["wa:3"].attempts == 0  # waiting is not a failed attempt
