@@ -229,3 +229,18 @@ async def test_a_row_waiting_for_a_chat_goes_at_once_when_that_person_writes(app
     assert await outbox.due_now("telegram", 8) == 0
     await s.run_once()
     assert await states(app) == {"wa:9": "sent", "wa:8": "pending"}
+
+
+async def test_a_message_the_platform_accepted_and_later_reported_failed_is_failed(app: App) -> None:
+    from bot.services.outbox import Outgoing
+
+    outbox = service(app)
+    other = _OtherChannel({9: "wamid.HBgLNzcwMTU1NTEyMzQVAgARGBI"})
+    s = OutboxSender({"whatsapp": other}, outbox, app.sender.notices, retry_seconds=0)
+    await outbox.enqueue([Outgoing("wa:9", "test_text", {"text": "жиналыс"}, chat_id=9, channel="whatsapp")])
+    await s.run_once()
+    assert await states(app) == {"wa:9": "sent"}
+    assert not await s.reported_failed("whatsapp", "wamid.other", "131026: undeliverable")
+    assert await s.reported_failed("whatsapp", "wamid.HBgLNzcwMTU1NTEyMzQVAgARGBI", "131026: undeliverable")
+    assert await states(app) == {"wa:9": "failed"}
+    assert not await s.reported_failed("whatsapp", "wamid.HBgLNzcwMTU1NTEyMzQVAgARGBI", "again")  # once

@@ -210,10 +210,10 @@ class OutboxService:
             await s.execute(update(OutboxMessage).where(OutboxMessage.id == row_id, OutboxMessage.state == SENDING)
                             .values(**values))
 
-    async def sent(self, row_id: int, message_id: int | None) -> None:
-        await self._finish(row_id, state=SENT, sent_at=self._clock(), telegram_message_id=message_id, error=None)
+    async def sent(self, row_id: int, message_id: int | str | None) -> None:
+        await self._finish(row_id, state=SENT, sent_at=self._clock(), error=None, **_message_ids(message_id))
 
-    async def sent_many(self, done: list[tuple[int, int | None]]) -> None:
+    async def sent_many(self, done: list[tuple[int, int | str | None]]) -> None:
         """Record a batch of sends in one transaction (the sender's hot path: one commit per batch)."""
         if not done:
             return
@@ -221,8 +221,23 @@ class OutboxService:
         async with self._sessions() as s, s.begin():
             t = OutboxMessage.__table__  # a plain executemany (the ORM's bulk update wants primary keys as such)
             await s.execute(update(t).where(t.c.id == bindparam("row_id"), t.c.state == SENDING)
-                            .values(state=SENT, sent_at=now, telegram_message_id=bindparam("message_id"), error=None),
-                            [{"row_id": i, "message_id": m} for i, m in done])
+                            .values(state=SENT, sent_at=now, telegram_message_id=bindparam("message_id"),
+                                    platform_message_id=bindparam("platform_id"), error=None),
+                            [{"row_id": i, **_message_ids(m, "message_id", "platform_id")} for i, m in done])
+
+    async def failed_after_sent(self, channel: str, platform_id: str, error: str) -> Claimed | None:
+        """The platform reported later that a message it had accepted never arrived (a WhatsApp status
+        "failed"): the row becomes "failed"; returns it for its kind's ``on_undelivered`` (None: not ours, or
+        already failed)."""
+        async with self._sessions() as s, s.begin():
+            row = (await s.execute(select(OutboxMessage).where(
+                OutboxMessage.channel == channel, OutboxMessage.platform_message_id == platform_id,
+                OutboxMessage.state == SENT))).scalar_one_or_none()
+            if row is None:
+                return None
+            row.state, row.error = FAILED, error[:300]
+            return Claimed(row.id, row.chat_id or 0, row.kind, row.params, row.attempts, row.resident_id,
+                           row.broadcast_id, row.channel, None, row.created_at)
 
     async def due_now(self, channel: str, chat_id: int) -> int:
         """Rows waiting for one chat on a channel may go at once (WhatsApp: the person wrote, so the 24-hour
@@ -281,3 +296,11 @@ class OutboxService:
         async with self._sessions() as s:
             return list(await s.scalars(select(OutboxMessage.claimed_by).where(OutboxMessage.state == SENDING)
                                         .distinct()))
+
+
+def _message_ids(message_id: int | str | None, number: str = "telegram_message_id",
+                 text: str = "platform_message_id") -> dict[str, Any]:
+    """A platform's message id in its column: a number, or a text id (WhatsApp's wamid)."""
+    if isinstance(message_id, str):
+        return {number: None, text: message_id[:128]}
+    return {number: message_id, text: None}

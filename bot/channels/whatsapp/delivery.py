@@ -68,34 +68,34 @@ class WhatsAppDelivery:
         self.wa, self.limiter, self.last_inbound, self.translator = wa, limiter, last_inbound, translator
         self.template_names, self.wait, self.clock = template_names, timedelta(hours=wait_hours), clock
 
-    async def deliver(self, row: Claimed, payload: dict[str, Any]) -> int | None:
+    async def deliver(self, row: Claimed, payload: dict[str, Any]) -> int | str | None:
         seen = await self.last_inbound(row.chat_id)
         now = self.clock()
         try:
             if seen is not None and now - seen < WINDOW:
                 try:
-                    await self._free_form(row, payload)
-                    return None
+                    return await self._free_form(row, payload)
                 except WhatsAppError as exc:
                     if exc.code != REENGAGE:
                         raise
-            await self._template(row, payload, now)
-            return None
+            return await self._template(row, payload, now)
         except WhatsAppError as exc:
             raise _outcome(exc) from exc
         except (httpx.TransportError, httpx.TimeoutException) as exc:
             raise Transient(repr(exc)) from exc
 
-    async def _free_form(self, row: Claimed, payload: dict[str, Any]) -> None:
+    async def _free_form(self, row: Claimed, payload: dict[str, Any]) -> str | None:
         from bot.channels.whatsapp.send import send_message
 
         tr = self.translator(row.language or "kk")
         renderer = NarrowRenderer(Words.of(tr))
+        wamid = None
         for screen in screens_of(payload):
             for message in renderer.render(screen):
-                await send_message(self.wa, str(row.chat_id), message)
+                wamid = await send_message(self.wa, str(row.chat_id), message)
+        return wamid
 
-    async def _template(self, row: Claimed, payload: dict[str, Any], now: datetime) -> None:
+    async def _template(self, row: Claimed, payload: dict[str, Any], now: datetime) -> str | None:
         lang = row.language or "kk"
         name = self.template_names.get(row.kind, {}).get(lang)
         text = templates.flatten(templates.payload_text(payload)) if name else ""
@@ -104,8 +104,9 @@ class WhatsAppDelivery:
             if (row.created_at or now) + self.wait <= now:
                 raise Refused(f"undeliverable outside WhatsApp's 24-hour window: {why}")
             raise Deferred(RECHECK_SECONDS, f"waiting for the 24-hour window: {why}")
-        await self.wa.send_template(str(row.chat_id), name=name, language=TemplateLanguage(lang), params=[
+        sent = await self.wa.send_template(str(row.chat_id), name=name, language=TemplateLanguage(lang), params=[
             {"type": "body", "parameters": [{"type": "text", "text": text}]}])
+        return getattr(sent, "id", None)
 
 
 def _outcome(exc: WhatsAppError) -> Exception:
