@@ -131,10 +131,16 @@ class GraphApi:
             return self._mark_read(body)
         if body.get("recipient_type", "individual") != "individual":
             raise invalid("Param recipient_type must be individual.")
-        to = body.get("to")
-        if not isinstance(to, str | int) or not re.fullmatch(r"\+?[\d\s()-]{5,20}", str(to)):
-            raise invalid("The parameter to is required and must be a phone number.")
-        wa_id = re.sub(r"\D", "", str(to))
+        to, recipient = body.get("to"), body.get("recipient")
+        if recipient is not None and to is None:
+            if not isinstance(recipient, str) or not re.fullmatch(r"[A-Z]{2}\.\w{1,64}", recipient):
+                raise invalid("Param recipient must be a business-scoped user id (CC.digits).")
+            found = self.wa.find(recipient)
+            wa_id, to = (found.wa_id if found else recipient), recipient
+        elif not isinstance(to, str | int) or not re.fullmatch(r"\+?[\d\s()-]{5,20}", str(to)):
+            raise invalid("The parameter to (or recipient) is required and must be a phone number.")
+        else:
+            wa_id = re.sub(r"\D", "", str(to))
         kind = body.get("type", "text")
         if kind not in SEND_TYPES:
             raise invalid(f"Param type must be one of {{{', '.join(t.upper() for t in SEND_TYPES)}}}.")
@@ -172,7 +178,7 @@ class GraphApi:
                 self.wa.queue_status(msg, "delivered")
         return {
             "messaging_product": "whatsapp",
-            "contacts": [{"input": str(to), "wa_id": wa_id}],
+            "contacts": [{"input": str(to), "wa_id": wa_id, **({"user_id": user.bsuid} if user else {})}],
             "messages": [{"id": wamid, **({"message_status": "accepted"} if kind == "template" else {})}],
         }
 
