@@ -23,6 +23,7 @@ from .validation import (
     check_template,
     check_text,
 )
+from .webhook import WaWebhook
 
 VERSION = r"{version:\d+\.\d+}"
 MEDIA_LIMITS = {  # mime type → (message type, max bytes), as the Cloud API's supported media table
@@ -79,15 +80,19 @@ def _json_error(e: GraphError) -> web.Response:
 
 
 class GraphApi:
-    def __init__(self, wa: WaWorld, limiter: WaLimiter) -> None:
+    def __init__(self, wa: WaWorld, limiter: WaLimiter, webhook: WaWebhook) -> None:
         self.wa = wa
         self.limiter = limiter
+        self.webhook = webhook
 
     def register(self, app: web.Application) -> None:
         r = app.router
         r.add_post(f"/v{VERSION}/{{object_id}}/messages", self._wrap(self.messages))
         r.add_post(f"/v{VERSION}/{{object_id}}/media", self._wrap(self.upload))
         r.add_get(f"/v{VERSION}/{{object_id}}", self._wrap(self.describe))
+        r.add_post(f"/v{VERSION}/{{object_id}}", self._wrap(self.configure_phone))
+        r.add_post(f"/v{VERSION}/{{object_id}}/", self._wrap(self.configure_phone))
+        r.add_post(f"/v{VERSION}/{{object_id}}/subscribed_apps", self._wrap(self.subscribe_waba))
         r.add_delete(f"/v{VERSION}/{{object_id}}", self._wrap(self.delete))
         r.add_get("/wa-media/{media_id}", self._wrap(self.download))
 
@@ -228,6 +233,37 @@ class GraphApi:
                 self.wa.touch(earlier)
         if indicator:
             self.wa.world.publish({"type": "wa_typing", "wa_id": msg.wa_id, "until": time.time() + 25})
+        return {"success": True}
+
+    # --- webhook subscription (the bot may register its own callback URL, as in production) -------------
+    async def _override(self, request: web.Request, config: Any) -> Any:
+        if not isinstance(config, dict) or not isinstance(config.get("override_callback_uri"), str):
+            raise invalid("Param override_callback_uri is required.")
+        if not isinstance(config.get("verify_token"), str) or not config["verify_token"]:
+            raise invalid("Param verify_token is required.")
+        try:
+            await self.webhook.verify(config["override_callback_uri"], config["verify_token"])
+        except ValueError as e:  # ControlError: not loopback, or the challenge did not come back
+            raise GraphError(2200, str(e)) from None
+        return {"success": True}
+
+    async def configure_phone(self, request: web.Request) -> Any:
+        """POST /{phone_number_id} with webhook_configuration {override_callback_uri, verify_token}."""
+        self._phone(request)
+        body = await request.json() if request.can_read_body else {}
+        self.wa.calls.append(("POST", request.path, body))
+        if not isinstance(body, dict) or "webhook_configuration" not in body:
+            raise invalid("The sandbox supports only webhook_configuration on a phone number.")
+        return await self._override(request, body["webhook_configuration"])
+
+    async def subscribe_waba(self, request: web.Request) -> Any:
+        """POST /{waba_id}/subscribed_apps, optionally with override_callback_uri and verify_token."""
+        if request.match_info["object_id"] != self.wa.config.business_account_id:
+            raise no_object(request.match_info["object_id"])
+        body = await request.json() if request.can_read_body else {}
+        self.wa.calls.append(("POST", request.path, body))
+        if isinstance(body, dict) and body.get("override_callback_uri"):
+            return await self._override(request, body)
         return {"success": True}
 
     # --- media ----------------------------------------------------------------------------------------

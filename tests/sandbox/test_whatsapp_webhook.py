@@ -172,7 +172,13 @@ async def test_pywa_async_talks_to_the_stand_in(sandbox: Sandbox) -> None:
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     try:
-        await sandbox.wa_set_webhook(f"http://127.0.0.1:{runner.addresses[0][1]}/wa")
+        # the bot registers its callback itself through the Graph API, as it would in production
+        done = await wa.api.set_phone_alternate_callback_url(
+            override_callback_uri=f"http://127.0.0.1:{runner.addresses[0][1]}/wa",
+            verify_token=c["verify_token"],
+            phone_id=c["phone_number_id"],
+        )
+        assert done["success"] is True and sandbox.wa_config["webhook_url"].endswith("/wa")
         wa_id = (await sandbox.wa_create_user("Гүлнар", "77021112233"))["wa_id"]
         await sandbox.wa_send_text(wa_id, "Көше шамы жанбайды")
         answer = await sandbox.wa_wait_for_bot_message(wa_id)
@@ -188,3 +194,24 @@ async def test_pywa_async_talks_to_the_stand_in(sandbox: Sandbox) -> None:
         await runner.cleanup()
         await wa.api._session.aclose()
         await asyncio.sleep(0)
+
+
+async def test_the_bot_can_subscribe_through_the_graph_api(sandbox: Sandbox) -> None:
+    fake = FakeWaBot("bot-chosen-token")
+    await fake.start()
+    c = sandbox.wa_config
+    try:
+        async with httpx.AsyncClient(base_url=c["graph_base"], headers={"Authorization": f"Bearer {c['token']}"}) as s:
+            config = {"override_callback_uri": fake.url, "verify_token": "wrong-token"}
+            r = await s.post(f"/{c['phone_number_id']}", json={"webhook_configuration": config})
+            assert r.status_code == 400 and r.json()["error"]["code"] == 2200
+            assert sandbox.wa_config["webhook_url"] == ""
+            config["verify_token"] = "bot-chosen-token"
+            r = await s.post(f"/{c['business_account_id']}/subscribed_apps", json=config)
+            assert r.json() == {"success": True}
+        assert sandbox.wa_config["webhook_url"] == fake.url
+        await sandbox.wa_send_text((await sandbox.wa_create_user("Асель"))["wa_id"], "Сәлем")
+        await sandbox.wa_wait_for_webhooks_delivered()
+        assert [m["text"]["body"] for m in fake.messages()] == ["Сәлем"]
+    finally:
+        await fake.stop()
