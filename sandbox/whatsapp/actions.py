@@ -3,8 +3,10 @@ the person's phone would send and queues it as a signed webhook to the bot. Read
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from ..errors import ControlError
@@ -61,6 +63,16 @@ class WaActions:
         self.wa.templates = checked
         self.wa.world.publish({"type": "wa_users"})
         return checked
+
+    def wa_load_templates(self, path: str | Path) -> list[dict[str, Any]]:
+        """wa_set_templates from a JSON file: a list of templates, or {"templates": [...]}, or Meta's
+        {"data": [...]} as GET /{waba_id}/message_templates answers."""
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if isinstance(data, dict):
+            data = data.get("templates", data.get("data"))
+        if not isinstance(data, list):
+            raise ControlError(f"{path}: expected a list of templates")
+        return self.wa_set_templates(data)
 
     # --- people ---------------------------------------------------------------------------------------
     async def wa_create_user(
