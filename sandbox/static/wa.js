@@ -104,6 +104,7 @@
     if (m.type === "document") return "📄 " + (c.filename || t("document"));
     if (m.type === "audio") return "🎤 " + t("voice");
     if (m.type === "location") return "📍 " + t("location");
+    if (m.type === "button") return c.text;
     return m.type;
   }
 
@@ -182,6 +183,7 @@
       if (quoted) parts.push(el("div", { class: "wa-quote" }, preview(quoted)));
     }
     if (m.type === "text") parts.push(el("div", { class: "wa-text" }, formatted(c.body)));
+    else if (m.type === "button") parts.push(el("div", { class: "wa-text" }, c.text));
     else if (m.type === "template") {
       parts.push(el("div", { class: "wa-template-tag" }, "▤ " + t("template") + " · " + c.name + " · " + c.language.code));
       parts.push(el("div", { class: "wa-text" }, formatted(m.rendered || "")));
@@ -206,6 +208,11 @@
 
   function actions(m) {
     const c = m[m.type] || {};
+    if (m.type === "template" && m.template_buttons && m.status !== "failed") {
+      return el("div", { class: "wa-buttons" }, m.template_buttons.map((b, index) => el("button", {
+        type: "button", class: "wa-reply", onclick: () => act("template_button", { message_id: m.id, index }),
+      }, "↩ ", b.text)));
+    }
     if (m.type !== "interactive" || !m.from_bot || m.status === "failed") return null;
     if (c.type === "button") {
       return el("div", { class: "wa-buttons" }, c.action.buttons.map((b) => el("button", {

@@ -179,6 +179,16 @@ class WaActions:
                     )
         raise ControlError(f"no row {row_id!r} in the list of message {message_id}")
 
+    async def wa_press_template_button(self, wa_id: str, message_id: str, index: int = 0) -> dict[str, Any]:
+        """Press a quick-reply button of a template message → a `button` message {payload, text}."""
+        msg = self.wa.by_id.get(message_id)
+        if msg is None or msg.wa_id != wa_id or msg.type != "template" or msg.status == "failed":
+            raise ControlError(f"no delivered template message {message_id} in this chat")
+        if not msg.buttons or not 0 <= index < len(msg.buttons):
+            raise ControlError(f"template message {message_id} has no button {index}")
+        button = msg.buttons[index]
+        return self._wa_inbound(wa_id, "button", {"payload": button["payload"], "text": button["text"]}, message_id)
+
     def _wa_store(self, data: bytes, mime_type: str, filename: str | None = None) -> WaMedia:
         media = WaMedia(new_media_id(), data, mime_type, filename)
         self.wa.media[media.id] = media

@@ -149,7 +149,7 @@ class GraphApi:
         kind = body.get("type", "text")
         if kind not in SEND_TYPES:
             raise invalid(f"Param type must be one of {{{', '.join(t.upper() for t in SEND_TYPES)}}}.")
-        content, rendered = self._content(kind, body)
+        content, rendered, buttons = self._content(kind, body)
         context = body.get("context")
         reply_to = None
         if context is not None:
@@ -172,7 +172,7 @@ class GraphApi:
         if kind == "reaction":
             self._react(wa_id, content, failure)
         else:
-            msg = WaMessage(wamid, wa_id, True, kind, content, context=reply_to, rendered=rendered)
+            msg = WaMessage(wamid, wa_id, True, kind, content, context=reply_to, rendered=rendered, buttons=buttons)
             if failure is not None:
                 msg.errors = [failure.status_error()]
             self.wa.add(msg)
@@ -187,24 +187,24 @@ class GraphApi:
             "messages": [{"id": wamid, **({"message_status": "accepted"} if kind == "template" else {})}],
         }
 
-    def _content(self, kind: str, body: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    def _content(self, kind: str, body: dict[str, Any]) -> tuple[dict[str, Any], str | None, list[Any] | None]:
         if kind == "text":
-            return check_text(body), None
+            return check_text(body), None, None
         if kind == "interactive":
-            return check_interactive(body, self.wa.media), None
+            return check_interactive(body, self.wa.media), None, None
         if kind == "location":
-            return check_location(body), None
+            return check_location(body), None, None
         if kind == "template":
             return check_template(body, self.wa.templates)
         if kind in MEDIA_TYPES:
-            return check_media(kind, body, self.wa.media), None
+            return check_media(kind, body, self.wa.media), None, None
         if kind == "reaction":
             reaction = body.get("reaction")
             if not isinstance(reaction, dict) or not isinstance(reaction.get("message_id"), str):
                 raise invalid("The parameter reaction.message_id is required.")
             if not isinstance(reaction.get("emoji", ""), str):
                 raise invalid("Param reaction.emoji must be a string.")
-            return reaction, None
+            return reaction, None, None
         raise GraphError(131051, f"Message type {kind} is not supported by the sandbox.")
 
     def _react(self, wa_id: str, reaction: dict[str, Any], failure: GraphError | None) -> None:

@@ -85,6 +85,7 @@ class WaMessage:
     errors: list[dict[str, Any]] = field(default_factory=list)
     reactions: dict[str, str] = field(default_factory=dict)  # "bot" / "user" → emoji
     rendered: str | None = None  # a template's text with its parameters filled in
+    buttons: list[dict[str, str]] | None = None  # a template's quick replies: text and payload
 
     def view(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -103,6 +104,8 @@ class WaMessage:
             data["errors"] = copy.deepcopy(self.errors)
         if self.rendered is not None:
             data["rendered"] = self.rendered
+        if self.buttons:
+            data["template_buttons"] = copy.deepcopy(self.buttons)
         media_id = self.content.get("id") if isinstance(self.content, dict) else None
         if media_id and self.type in ("image", "document", "audio", "video", "sticker"):
             data["file_url"] = f"/sandbox/wa-files/{media_id}"

@@ -306,3 +306,38 @@ async def test_media_upload_describe_and_download(sandbox: Sandbox, graph: Graph
         async with graph.s.get(info["url"], headers=auth) as r:
             assert await r.read() == data
     assert voice["audio"]["voice"] is True and voice["audio"]["mime_type"].startswith("audio/ogg")
+
+
+async def test_template_quick_reply_comes_back_with_its_payload(sandbox: Sandbox, graph: Graph, aliya: str) -> None:
+    sandbox.wa_set_templates(
+        [
+            {
+                "name": "vote_open",
+                "language": "ru",
+                "components": [
+                    {"type": "BODY", "text": "Открыто голосование: {{1}}"},
+                    {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": "Открыть"}]},
+                ],
+            }
+        ]
+    )
+    sandbox.wa_age_window(aliya, 30)
+    body = {"type": "body", "parameters": [{"type": "text", "text": "Парк у школы"}]}
+    wrong = {
+        "type": "button",
+        "sub_type": "quick_reply",
+        "index": "1",
+        "parameters": [{"type": "payload", "payload": "x"}],
+    }
+    template = {"name": "vote_open", "language": {"code": "ru"}, "components": [body, wrong]}
+    status, answer = await graph.send({"to": aliya, "type": "template", "template": template})
+    assert status == 400 and code(answer) == 132000
+    template["components"][1] = {**wrong, "index": "0", "parameters": [{"type": "payload", "payload": "vote:7"}]}
+    status, answer = await graph.send({"to": aliya, "type": "template", "template": template})
+    assert status == 200
+    sent = await sandbox.wa_wait_for_bot_message(aliya)
+    assert sent["template_buttons"] == [{"text": "Открыть", "payload": "vote:7"}]
+    pressed = await sandbox.wa_press_template_button(aliya, sent["id"], 0)
+    assert pressed["type"] == "button" and pressed["button"] == {"payload": "vote:7", "text": "Открыть"}
+    assert pressed["context"]["id"] == sent["id"]
+    assert sandbox.wa_users()[0]["window_open"]  # pressing counts as the person writing
