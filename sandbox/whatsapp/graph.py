@@ -75,6 +75,15 @@ class WaLimiter:
         bucket.take()
 
 
+async def _json_body(request: web.Request) -> Any:
+    if not request.can_read_body:
+        return {}
+    try:
+        return await request.json()
+    except ValueError:
+        raise invalid("The request body is not valid JSON.") from None
+
+
 def _json_error(e: GraphError) -> web.Response:
     return web.json_response(e.payload(), status=e.status)
 
@@ -123,10 +132,7 @@ class GraphApi:
     # --- messages -------------------------------------------------------------------------------------
     async def messages(self, request: web.Request) -> Any:
         self._phone(request)
-        try:
-            body = await request.json()
-        except ValueError:
-            raise invalid("The request body is not valid JSON.") from None
+        body = await _json_body(request)
         if not isinstance(body, dict):
             raise invalid("The request body must be a JSON object.")
         self.wa.calls.append(("POST", request.path, body))
@@ -250,7 +256,7 @@ class GraphApi:
     async def configure_phone(self, request: web.Request) -> Any:
         """POST /{phone_number_id} with webhook_configuration {override_callback_uri, verify_token}."""
         self._phone(request)
-        body = await request.json() if request.can_read_body else {}
+        body = await _json_body(request)
         self.wa.calls.append(("POST", request.path, body))
         if not isinstance(body, dict) or "webhook_configuration" not in body:
             raise invalid("The sandbox supports only webhook_configuration on a phone number.")
@@ -260,7 +266,7 @@ class GraphApi:
         """POST /{waba_id}/subscribed_apps, optionally with override_callback_uri and verify_token."""
         if request.match_info["object_id"] != self.wa.config.business_account_id:
             raise no_object(request.match_info["object_id"])
-        body = await request.json() if request.can_read_body else {}
+        body = await _json_body(request)
         self.wa.calls.append(("POST", request.path, body))
         if isinstance(body, dict) and body.get("override_callback_uri"):
             return await self._override(request, body)

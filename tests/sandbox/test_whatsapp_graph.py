@@ -341,3 +341,22 @@ async def test_template_quick_reply_comes_back_with_its_payload(sandbox: Sandbox
     assert pressed["type"] == "button" and pressed["button"] == {"payload": "vote:7", "text": "Открыть"}
     assert pressed["context"]["id"] == sent["id"]
     assert sandbox.wa_users()[0]["window_open"]  # pressing counts as the person writing
+
+
+async def test_the_stand_in_stays_local(sandbox: Sandbox, graph: Graph, aliya: str) -> None:
+    """The Graph routes and the WhatsApp control routes sit behind the sandbox's Host/Origin guard."""
+    c = sandbox.wa_config
+    url = f"{c['graph_base']}/{c['phone_number_id']}/messages"
+    body = {"messaging_product": "whatsapp", "to": aliya, "text": {"body": "x"}}
+    auth = {"Authorization": f"Bearer {c['token']}"}
+    async with graph.s.post(url, json=body, headers={**auth, "Host": "evil.example"}) as r:
+        assert r.status == 421
+    async with graph.s.post(url, json=body, headers={**auth, "Origin": "https://evil.example"}) as r:
+        assert r.status == 403
+    users = f"{c['api_base']}/sandbox/api/wa/users"
+    async with graph.s.post(users, json={"name": "Ерлан"}) as r:
+        assert r.status == 403  # no X-Sandbox-Control header
+    async with graph.s.post(users, json={"name": "Ерлан"}, headers={"X-Sandbox-Control": "1"}) as r:
+        assert r.status == 200 and (await r.json())["result"]["name"] == "Ерлан"
+    async with graph.s.post(url, data=b"{not json", headers={**auth, "Content-Type": "application/json"}) as r:
+        assert r.status == 400 and code(await r.json()) == 100
