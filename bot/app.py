@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channels.telegram import errors, operator, private
 from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.telegram.middlewares import ChatSerializer, Throttle, warn_too_fast
 from bot.config import Settings
 from bot.delivery.broadcasts import BroadcastDesk
 from bot.delivery.notices import Notices
@@ -33,7 +34,6 @@ from bot.flows.base import Services
 from bot.flows.budget_notice_texts import BudgetTexts
 from bot.flows.engine import Conversations
 from bot.i18n import I18n
-from bot.middlewares import ChatSerializer, Throttle, warn_too_fast
 from bot.reminders import MeetingNotices
 from bot.services.appeals import AppealService
 from bot.services.broadcasts import BroadcastService

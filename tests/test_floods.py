@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import App
-from bot.middlewares import Throttle
+from bot.channels.telegram.middlewares import Throttle
 from storage.models import Appeal, Vote
 from tests.conftest import make_app
 from tests.support.telegram import Person, Sent, Telegram
