@@ -140,7 +140,8 @@ async def build_app(settings: Settings, session: BaseSession | None = None, *, m
     desk.register(notices)
     effects = Effects()
     effects.register("appeal_", desk.on_effect)
-    broadcast_desk = BroadcastDesk(bot, services, settings, i18n, wake_sender=sender.wake.set)
+    telegram = TelegramChannel(bot)  # the residents' channel; the operator chat stays Telegram's own
+    broadcast_desk = BroadcastDesk(telegram, services, settings, i18n, wake_sender=sender.wake.set)
     broadcast_desk.register(notices)
     effects.register("broadcast_", broadcast_desk.on_effect)
     effects.register("meeting_created", broadcast_desk.on_meeting_effect)  # the announcement is a broadcast
@@ -166,6 +167,6 @@ async def build_app(settings: Settings, session: BaseSession | None = None, *, m
                        errors.make_router())
     dp["conversations"], dp["i18n"], dp["services"], dp["settings"] = conversations, i18n, services, settings
     dp["operator_desk"] = OperatorDesk(desk)
-    dp["telegram"] = TelegramChannel(bot)  # the residents' channel; the operator chat stays Telegram's own
+    dp["telegram"] = telegram
     return App(settings, engine, sessions, i18n, services, conversations, bot, dp, outbox, sender, desk, effects,
                broadcast_desk, redis)
