@@ -43,12 +43,14 @@ class BroadcastDesk:
         notices.register(BROADCAST_NOTICE, self.render)
 
     async def render(self, p: dict[str, Any], reader: Reader) -> dict[str, Any] | None:
-        """One recipient's copy: their language's text (or the only one), a meeting announcement's buttons."""
+        """One recipient's copy: their language's text (or the only one), the attachment by the id their channel
+        knows it by, a meeting announcement's buttons."""
         b = await self.svc.get(p["broadcast_id"])
         if b is None:
             return None
         extra = self.extra(b)
-        return broadcast_payload(b, reader.language, extra.get(reader.language) if extra else None)
+        file_id = await self.services.media.file_id(b.media_id, reader.channel)  # this channel's id of the media
+        return broadcast_payload(b, reader.language, file_id, extra.get(reader.language) if extra else None)
 
     # -- effects --------------------------------------------------------------------------------------------
 
