@@ -78,7 +78,8 @@ class Throttle(BaseMiddleware):
             return await handler(event, data)
         if user is None or chat is None or chat.type != "private":
             return await handler(event, data)
-        arrival = events.from_message(msg) if msg is not None else events.from_callback(cb)  # type: ignore[arg-type]
+        # what the throttle reads of an arrival: who, from where, a press or not (no need to parse the rest)
+        arrival = Event(kind="other" if msg is not None else "button", user_id=user.id, chat_id=chat.id)
         verdict = await self.flood.judge(arrival, msg.media_group_id if msg is not None else None)
         if verdict.admitted:
             return await handler(event, data)
