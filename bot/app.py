@@ -20,11 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channels.telegram import errors, operator, private
 from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.telegram.delivery import TelegramDelivery
 from bot.channels.telegram.middlewares import ChatSerializer, Throttle, warn_too_fast
+from bot.channels.telegram.retry import RetryAfter
 from bot.config import Settings
 from bot.delivery.broadcasts import BroadcastDesk
 from bot.delivery.notices import Notices
-from bot.delivery.retry import RetryAfter
 from bot.delivery.sender import OutboxSender
 from bot.delivery.shared_limit import make_limiter
 from bot.desk.desk import Desk
@@ -75,9 +76,7 @@ class App:
 
     async def close(self) -> None:
         await self.bot.session.close()
-        close_limiter = getattr(self.sender.limiter, "close", None)
-        if close_limiter is not None:
-            await close_limiter()
+        await self.sender.close()
         await self.engine.dispose()
         if self.redis is not None:
             await self.redis.aclose()
@@ -134,7 +133,7 @@ async def build_app(settings: Settings, session: BaseSession | None = None, *, m
     # Every message the bot sends on its own is an outbox row of a notice kind registered here once, worded
     # in the reader's language when the sender takes it (bot/delivery/notices.py)
     notices = Notices(settings.locale.default)
-    sender = OutboxSender(bot, outbox, notices, make_limiter(settings),
+    sender = OutboxSender({"telegram": TelegramDelivery(bot, make_limiter(settings))}, outbox, notices,
                           batch=max(8, min(100, round(d.overall_per_second))), engine=engine)
     desk = Desk(bot, services, settings, i18n, outbox, wake_sender=sender.wake.set, send_now=sender.send_now)
     desk.register(notices)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from bot.app import App
+from bot.channels.telegram.delivery import TelegramDelivery
 from bot.delivery.notices import Reader
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.sender import OutboxSender
@@ -54,8 +55,8 @@ async def village(app: App) -> dict[str, list[int]]:
 
 
 def fast_sender(app: App, batch: int = 100) -> OutboxSender:
-    return OutboxSender(app.bot, app.outbox, app.sender.notices, RateLimiter(10_000, 10_000, 10_000), batch=batch,
-                        retry_seconds=0)
+    telegram = TelegramDelivery(app.bot, RateLimiter(10_000, 10_000, 10_000))
+    return OutboxSender({"telegram": telegram}, app.outbox, app.sender.notices, batch=batch, retry_seconds=0)
 
 
 async def deliver_all(app: App) -> None:
