@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.channels.telegram import errors, operator, private
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.delivery import TelegramDelivery
+from bot.channels.telegram.middlewares import ChatSerializer, Throttle, warn_too_fast
 from bot.channels.telegram.retry import RetryAfter
 from bot.config import Settings
 from bot.delivery.broadcasts import BroadcastDesk
@@ -34,7 +35,6 @@ from bot.flows.base import Services
 from bot.flows.budget_notice_texts import BudgetTexts
 from bot.flows.engine import Conversations
 from bot.i18n import I18n
-from bot.middlewares import ChatSerializer, Throttle, warn_too_fast
 from bot.reminders import MeetingNotices
 from bot.services.appeals import AppealService
 from bot.services.broadcasts import BroadcastService
@@ -139,7 +139,8 @@ async def build_app(settings: Settings, session: BaseSession | None = None, *, m
     desk.register(notices)
     effects = Effects()
     effects.register("appeal_", desk.on_effect)
-    broadcast_desk = BroadcastDesk(bot, services, settings, i18n, wake_sender=sender.wake.set)
+    telegram = TelegramChannel(bot)  # the residents' channel; the operator chat stays Telegram's own
+    broadcast_desk = BroadcastDesk(telegram, services, settings, i18n, wake_sender=sender.wake.set)
     broadcast_desk.register(notices)
     effects.register("broadcast_", broadcast_desk.on_effect)
     effects.register("meeting_created", broadcast_desk.on_meeting_effect)  # the announcement is a broadcast
@@ -165,6 +166,6 @@ async def build_app(settings: Settings, session: BaseSession | None = None, *, m
                        errors.make_router())
     dp["conversations"], dp["i18n"], dp["services"], dp["settings"] = conversations, i18n, services, settings
     dp["operator_desk"] = OperatorDesk(desk)
-    dp["telegram"] = TelegramChannel(bot)  # the residents' channel; the operator chat stays Telegram's own
+    dp["telegram"] = telegram
     return App(settings, engine, sessions, i18n, services, conversations, bot, dp, outbox, sender, desk, effects,
                broadcast_desk, redis)

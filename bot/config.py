@@ -112,7 +112,9 @@ class LocaleSettings(BaseModel):
 
 
 class PrivacySettings(BaseModel):
-    consent_version: str = "2026-12-05"  # the consent text changed: what deletion keeps, third parties, withdrawal
+    # the consent text changed: 2026-12-05 what deletion keeps, third parties, withdrawal; 2026-12-06 "your account ID
+    # in the messenger" instead of "your Telegram ID" (a resident may write from another channel)
+    consent_version: str = "2026-12-06"
     # The secret key of the keyed hash of phone numbers, never kept in the database. Give it here (or in
     # QATYSU_PRIVACY__PHONE_HASH_KEY) or, better, as a file made by `qatysu keys create --output PATH`.
     phone_hash_key: SecretStr | None = None

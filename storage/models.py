@@ -643,7 +643,7 @@ class Broadcast(Base):
     text_kk: Mapped[str | None] = mapped_column(Text)
     text_ru: Mapped[str | None] = mapped_column(Text)
     media_kind: Mapped[str | None] = mapped_column(String(16))  # photo | document
-    media_file_id: Mapped[str | None] = mapped_column(String(255))
+    media_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("media.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(16), default="draft")
     total: Mapped[int] = mapped_column(Integer, default=0)
     progress_chat_id: Mapped[int | None] = mapped_column(BigInteger)

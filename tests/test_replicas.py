@@ -14,10 +14,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 
 from bot.app import App
+from bot.channels.telegram.middlewares import Throttle
 from bot.channels.telegram.replicas import SharedChatSerializer
 from bot.channels.telegram.web import SECRET_HEADER, Webhook
 from bot.config import Settings
-from bot.middlewares import Throttle
 from bot.redis_locks import ChatOrder, DoneUpdates, RedisFlood, RedisLocks, connect
 
 REDIS_URL = os.environ.get("QATYSU_TEST_REDIS_URL", "redis://127.0.0.1:6379/10")
