@@ -25,9 +25,16 @@ async def serve(app: App, *, handle_signals: bool = True) -> None:
     scheduler = build_scheduler(app)
     scheduler.start()
     await app.desk.catch_up()
+    if app.whatsapp is not None:  # the WhatsApp webhook beside Telegram's polling
+        url = await app.whatsapp.start()
+        log.info("WhatsApp webhook listening on %s", url)
+        if app.whatsapp_subscribe is not None:
+            await app.whatsapp_subscribe(url)
     try:
         await app.dp.start_polling(app.bot, handle_signals=handle_signals, close_bot_session=False)
     finally:
+        if app.whatsapp is not None:
+            await app.whatsapp.stop()
         stop.set()
         scheduler.shutdown(wait=False)
         with contextlib.suppress(asyncio.CancelledError):

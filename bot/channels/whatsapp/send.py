@@ -55,10 +55,12 @@ def mime_type(data: bytes, kind: MediaKind, filename: str = "") -> str:
     return guessed if guessed in _DOCUMENT_TYPES.values() else "text/plain"
 
 
-async def upload(wa: WhatsApp, data: bytes, kind: MediaKind, filename: str = "file") -> str:
-    """Upload bytes to the number's media store; the media id (valid for 30 days) for sending."""
-    media = await wa.upload_media(media=data, mime_type=mime_type(data, kind, filename), filename=filename,
-                                  media_type=kind)
+async def upload(wa: WhatsApp, data: bytes, kind: MediaKind, filename: str = "file", mime: str | None = None) -> str:
+    """Upload bytes to the number's media store; the media id (valid for 30 days) for sending. ``mime`` is used
+    when it is one the Cloud API takes for a document."""
+    if not (kind == "document" and mime in _DOCUMENT_TYPES.values()):
+        mime = mime_type(data, kind, filename)
+    media = await wa.upload_media(media=data, mime_type=mime, filename=filename, media_type=kind)
     return str(media.id)
 
 
