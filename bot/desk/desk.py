@@ -247,7 +247,9 @@ class Desk:
         if not (text or "").strip() and not file_id:  # a location, a sticker: nothing to relay
             raise InvalidAppeal("text")
         resident = await self.services.residents.get_by_id(a.resident_id)
-        chat = None if resident is None else await self.services.residents.chat_of(resident.id)
+        channels = [] if resident is None else await self.services.residents.channels(resident.id)
+        channel = "telegram" if "telegram" in channels or not channels else channels[0]  # a WhatsApp-only resident
+        chat = None if resident is None else await self.services.residents.chat_of(resident.id, channel)
         if resident is None or chat is None or resident.deleted_at is not None or a.anonymous:
             return None
         a = await self.services.appeals.get(a.id) or a
@@ -256,7 +258,8 @@ class Desk:
         key = f"appeal:{a.id}:reply:{operator_message_id or uuid4().hex}"
         params = dict(appeal_id=a.id, text=text or "", media_kind=media_kind if file_id else None, file_id=file_id,
                       final=final, author=author, operator_message_id=operator_message_id)
-        await self.outbox.enqueue([Outgoing(key, REPLY, params, resident_id=resident.id, priority=Priority.NOTICE)])
+        await self.outbox.enqueue([Outgoing(key, REPLY, params, resident_id=resident.id, priority=Priority.NOTICE,
+                                            channel=channel)])
         return await self.outbox.find(key)
 
     async def render_reply(self, p: dict, reader: Reader) -> dict | None:
