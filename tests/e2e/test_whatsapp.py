@@ -144,7 +144,9 @@ async def test_voice_note_appeal_on_whatsapp_reaches_the_operator_chat(live: Liv
 
 async def test_unsupported_message_gets_a_polite_answer_and_reactions_none(live: Live) -> None:
     p = await register(live, "ru")
+    await p.settle()
     menu = p.bot_messages()[-1]
+    p.seen = len(p.bot_messages())
     await live.sb.wa_react(p.wa_id, menu["id"], "👍")
     await p.settle()
     assert len(p.bot_messages()) == p.seen  # a reaction is not answered
@@ -174,3 +176,91 @@ async def test_forged_webhook_is_refused_and_not_handled(live: Live) -> None:
             assert resp.status == 403
     assert not [m for m in live.sb.wa_messages(PHONES["kk"]) if m["from_bot"]]
     assert await live.app.conversations.store.get(int(PHONES["kk"])) is None
+    # a signed message from the same person is handled (and Telegram polls on beside it)
+    p = WaPerson(live.sb, PHONES["kk"])
+    await p.say("Сәлем")
+    await p.expect("Добро пожаловать")
+    await live.sb.send_text(live.people.residents[0], "/start")
+    await live.expect(live.people.residents[0], "Добро пожаловать")
+
+
+async def test_voice_note_appeal_on_telegram_reaches_the_operator_chat(live: Live) -> None:
+    resident, sb = live.people.residents[1], live.sb
+    await register_on_telegram(live, resident, "ru")
+    for label, wait in (("Написать обращение", "Что вы хотите отправить"), ("Жалоба", "О чём"),
+                        ("Дороги", "Где проблема"),
+                        ("Да, здесь", "Опишите проблему")):
+        await live.press(resident, label)
+        await live.expect(resident, wait)
+    assert "голосовое сообщение" in live.last(resident)["html"]
+    await sb.send_voice(resident)
+    await live.expect(resident, "Добавлено: 1")
+    await live.press(resident, "Продолжить")
+    await live.expect(resident, "Проверьте обращение")
+    await live.press(resident, "Отправить")
+    await live.expect(resident, "отправлено в акимат")
+    [appeal] = await live.app.services.appeals.list_for_resident(
+        (await live.app.services.residents.get(resident)).id)
+    await live.expect(sb.operator_chat_id, appeal.number, thread_id=None)
+    thread = next(t for t in sb.topics() if t["name"].startswith(appeal.number))["message_thread_id"]
+    await sb.wait_until(lambda: any("voice" in m for m in sb.bot_messages(sb.operator_chat_id, thread)), 15,
+                        "the voice note in the topic")
+
+
+async def vote(p: WaPerson) -> None:
+    await p.press("Халық бюджеті")
+    await p.press("демо")
+    await p.press("Бюллетень")
+    await p.expect("1 / 3")
+    await p.press("Осыған дауыс беру")
+    await p.press("Иә, дауыс беремін")
+
+
+async def test_a_vote_on_whatsapp(live: Live) -> None:
+    p = await register(live, "kk")
+    await vote(p)
+    await p.expect("Түбіртегіңіз")
+    r = await live.app.services.residents.get(int(p.wa_id), "whatsapp")
+    [campaign] = await live.app.services.budget.campaigns_for(r.territory_kato, include_demo=True)
+    assert len(await live.app.services.budget.my_votes(r.id, campaign.id)) == 1
+
+
+async def test_one_person_on_both_channels_is_one_resident_with_one_vote(live: Live) -> None:
+    sb, tg = live.sb, live.people.residents[0]
+    await register_on_telegram(live, tg, "kk")
+    resident = await live.app.services.residents.get(tg)
+    [campaign] = await live.app.services.budget.campaigns_for(resident.territory_kato, include_demo=True)
+    await live.press(tg, "Халық бюджеті")
+    for label in ("Халық бюджеті (демо)", "Бюллетень", "Осыған дауыс беру", "Иә, дауыс беремін"):
+        await sb.wait_until(lambda label=label: any(
+            label in b["text"] for m in sb.bot_messages(tg)
+            for row in (m.get("reply_markup") or {}).get("inline_keyboard", []) for b in row), 20, label)
+        await live.press(tg, label)
+    await live.expect(tg, "Түбіртегіңіз")
+    # the same phone on WhatsApp: the first message finds the resident; no registration, the vote is there
+    await sb.wa_create_user("Айгүл", resident.phone, language="kk")
+    p = WaPerson(sb, resident.phone.lstrip("+"))
+    await p.say("Сәлем")
+    await p.expect("Басты мәзір")
+    assert (await live.app.services.residents.get(int(p.wa_id), "whatsapp")).id == resident.id
+    await p.press("Халық бюджеті")
+    await p.press("демо")
+    await p.press("Бюллетень")
+    await p.expect("Сіз бұл жобаға дауыс бердіңіз")
+    assert not any("Осыған дауыс беру" in o for o in p.last_options())
+    assert len(await live.app.services.budget.my_votes(resident.id, campaign.id)) == 1
+    assert await live.app.services.residents.channels(resident.id) == ["telegram", "whatsapp"]
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_delete_my_data_on_whatsapp(live: Live, lang: str) -> None:
+    w = WORDS[lang]
+    p = await register(live, lang)
+    rid = (await live.app.services.residents.get(int(p.wa_id), "whatsapp")).id
+    await p.press(w["settings"])
+    await p.press(w["delete"])
+    await p.press("Иә, өшіру" if lang == "kk" else "Да, удалить")
+    await p.expect(w["deleted"])
+    assert await live.app.services.residents.get(int(p.wa_id), "whatsapp") is None
+    assert await account(live, p.wa_id) is None
+    assert (await live.app.services.residents.get_by_id(rid)) is None
