@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.channels.narrow import NarrowRenderer, Option, Words
 from bot.channels.narrow import Message as M
+from bot.channels.narrow import NarrowRenderer, Option, Words
 from bot.channels.plain import plain
 from bot.channels.whatsapp import events
 from bot.channels.whatsapp.client import make_client
