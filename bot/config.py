@@ -210,6 +210,9 @@ class WhatsAppSettings(BaseModel):
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(8081, ge=0, le=65535)
     per_second: float = Field(80, gt=0)  # the number's throughput (Meta's default 80 messages a second)
+    # a notice that can go neither free-form nor as a template waits this long for the person to write, then
+    # it is undeliverable (shown on the appeal card and the broadcast report)
+    wait_hours: float = Field(72, gt=0)
     # approved message templates for notices outside the 24-hour window: {notice kind: {language: name}};
     # deploy/whatsapp-templates.json holds them, ready to submit for approval
     templates: dict[str, dict[str, str]] = Field(default_factory=dict)

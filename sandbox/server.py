@@ -75,8 +75,8 @@ class Sandbox(Actions, WaActions):
         self.webhook = WebhookDelivery(self.world, self.api)
         self.wa = WaWorld(self.world, wa or WaConfig())
         self.wa_limiter = WaLimiter(wa_rate_per_s, wa_pair_per_s, wa_pair_burst, enabled=rate_limits)
-        self.wa_graph = GraphApi(self.wa, self.wa_limiter)
         self.wa_webhook = WaWebhook(self.wa)
+        self.wa_graph = GraphApi(self.wa, self.wa_limiter, self.wa_webhook)
         self._runner: web.AppRunner | None = None
         self._base: str | None = None
         self._hosts: frozenset[str] = frozenset()  # Host values naming this sandbox, set once it listens

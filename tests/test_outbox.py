@@ -210,3 +210,37 @@ async def test_each_row_goes_to_its_own_channels_delivery_and_its_answer_is_kept
         rows = {r.key: r for r in await session.scalars(select(OutboxMessage))}
     assert rows["wa:1"].telegram_message_id == 7
     assert rows["wa:2"].attempts == rows["wa:3"].attempts == 0  # waiting is not a failed attempt
+
+
+async def test_a_row_waiting_for_a_chat_goes_at_once_when_that_person_writes(app: App) -> None:
+    from bot.delivery.port import Deferred
+    from bot.services.outbox import Outgoing
+
+    outbox = service(app)
+    other = _OtherChannel({9: Deferred(600, "outside the 24-hour window")})
+    s = OutboxSender({"whatsapp": other}, outbox, app.sender.notices, retry_seconds=0)
+    await outbox.enqueue([Outgoing("wa:9", "test_text", {"text": "жиналыс"}, chat_id=9, channel="whatsapp"),
+                          Outgoing("wa:8", "test_text", {"text": "басқа"}, chat_id=8, channel="whatsapp")])
+    other.outcomes[8] = Deferred(600, "outside the 24-hour window")
+    await s.run_once()
+    assert await s.run_once() == 0  # both wait
+    other.outcomes[9] = 1
+    assert await outbox.due_now("whatsapp", 9) == 1  # the person in chat 9 wrote
+    assert await outbox.due_now("telegram", 8) == 0
+    await s.run_once()
+    assert await states(app) == {"wa:9": "sent", "wa:8": "pending"}
+
+
+async def test_a_message_the_platform_accepted_and_later_reported_failed_is_failed(app: App) -> None:
+    from bot.services.outbox import Outgoing
+
+    outbox = service(app)
+    other = _OtherChannel({9: "wamid.HBgLNzcwMTU1NTEyMzQVAgARGBI"})
+    s = OutboxSender({"whatsapp": other}, outbox, app.sender.notices, retry_seconds=0)
+    await outbox.enqueue([Outgoing("wa:9", "test_text", {"text": "жиналыс"}, chat_id=9, channel="whatsapp")])
+    await s.run_once()
+    assert await states(app) == {"wa:9": "sent"}
+    assert not await s.reported_failed("whatsapp", "wamid.other", "131026: undeliverable")
+    assert await s.reported_failed("whatsapp", "wamid.HBgLNzcwMTU1NTEyMzQVAgARGBI", "131026: undeliverable")
+    assert await states(app) == {"wa:9": "failed"}
+    assert not await s.reported_failed("whatsapp", "wamid.HBgLNzcwMTU1NTEyMzQVAgARGBI", "again")  # once

@@ -36,9 +36,10 @@ class Delivery(Protocol):
     channel: str  # the outbox rows' channel it sends ("telegram", "whatsapp")
     limiter: Limiter
 
-    async def deliver(self, row: Claimed, payload: dict[str, Any]) -> int | None:
-        """Send the worded notice ``payload`` to the row's chat; returns the platform's message id, if it has
-        one that fits an integer. Raises one of the errors below."""
+    async def deliver(self, row: Claimed, payload: dict[str, Any]) -> int | str | None:
+        """Send the worded notice ``payload`` to the row's chat; returns the platform's id of the (last) message,
+        a number (Telegram) or a text (WhatsApp's wamid, by which a later "failed" status finds the row). Raises
+        one of the errors below."""
 
 
 class DeliveryError(Exception):

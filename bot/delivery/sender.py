@@ -32,7 +32,7 @@ class OutboxSender:
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.wake = asyncio.Event()
 
-    async def send_one(self, row: Claimed, done: list[tuple[Claimed, int | None]] | None = None) -> None:
+    async def send_one(self, row: Claimed, done: list[tuple[Claimed, int | str | None]] | None = None) -> None:
         """Word one row, send it and record the outcome; with ``done`` a success is only noted there, for the
         caller to record with the rest of its batch (until then the row stays "sending": after a crash it is
         "unknown")."""
@@ -89,11 +89,11 @@ class OutboxSender:
             else:
                 done.append((row, message_id))
 
-    async def _sent(self, row: Claimed, message_id: int | None) -> None:
+    async def _sent(self, row: Claimed, message_id: int | str | None) -> None:
         hook = self.notices.kind(row.kind).on_sent
         if hook is not None:
-            try:
-                await hook(row, message_id)
+            try:  # what follows keeps a chat's message number (Telegram's); a text id is the outbox's alone
+                await hook(row, message_id if isinstance(message_id, int) else None)
             except Exception:  # noqa: BLE001 - the message went; what follows it must not stop the sender
                 log.exception("outbox row %s: what follows its delivery failed", row.id)
 
@@ -103,6 +103,20 @@ class OutboxSender:
                 await kind.on_undelivered(row, why)
             except Exception:  # noqa: BLE001
                 log.exception("outbox row %s: what follows its failure failed", row.id)
+
+    async def reported_failed(self, channel: str, platform_id: str, error: str) -> bool:
+        """A platform said later that a message it had accepted did not arrive (WhatsApp's "failed" status):
+        the row fails and its kind hears of it as of any failure. False when the id is none of the outbox's."""
+        row = await self.outbox.failed_after_sent(channel, platform_id, error)
+        if row is None:
+            return False
+        log.warning("outbox row %s on %s failed after it was accepted: %s", row.id, channel, error)
+        try:
+            kind = self.notices.kind(row.kind)
+        except UnknownNotice:
+            return True
+        await self._undelivered(kind, row, "failed")
+        return True
 
     async def preview(self, row_id: int) -> dict | None:
         """What row ``row_id`` would say if it went now, in its reader's language (the CLI and tests look)."""
@@ -130,7 +144,7 @@ class OutboxSender:
         queue: asyncio.Queue[Claimed] = asyncio.Queue()
         for r in rows:
             queue.put_nowait(r)
-        done: list[tuple[Claimed, int | None]] = []
+        done: list[tuple[Claimed, int | str | None]] = []
 
         async def worker() -> None:
             while not queue.empty():

@@ -3,8 +3,10 @@ the person's phone would send and queues it as a signed webhook to the bot. Read
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from ..errors import ControlError
@@ -61,6 +63,16 @@ class WaActions:
         self.wa.templates = checked
         self.wa.world.publish({"type": "wa_users"})
         return checked
+
+    def wa_load_templates(self, path: str | Path) -> list[dict[str, Any]]:
+        """wa_set_templates from a JSON file: a list of templates, or {"templates": [...]}, or Meta's
+        {"data": [...]} as GET /{waba_id}/message_templates answers."""
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if isinstance(data, dict):
+            data = data.get("templates", data.get("data"))
+        if not isinstance(data, list):
+            raise ControlError(f"{path}: expected a list of templates")
+        return self.wa_set_templates(data)
 
     # --- people ---------------------------------------------------------------------------------------
     async def wa_create_user(
@@ -166,6 +178,16 @@ class WaActions:
                         wa_id, "interactive", {"type": "list_reply", "list_reply": reply}, message_id
                     )
         raise ControlError(f"no row {row_id!r} in the list of message {message_id}")
+
+    async def wa_press_template_button(self, wa_id: str, message_id: str, index: int = 0) -> dict[str, Any]:
+        """Press a quick-reply button of a template message → a `button` message {payload, text}."""
+        msg = self.wa.by_id.get(message_id)
+        if msg is None or msg.wa_id != wa_id or msg.type != "template" or msg.status == "failed":
+            raise ControlError(f"no delivered template message {message_id} in this chat")
+        if not msg.buttons or not 0 <= index < len(msg.buttons):
+            raise ControlError(f"template message {message_id} has no button {index}")
+        button = msg.buttons[index]
+        return self._wa_inbound(wa_id, "button", {"payload": button["payload"], "text": button["text"]}, message_id)
 
     def _wa_store(self, data: bytes, mime_type: str, filename: str | None = None) -> WaMedia:
         media = WaMedia(new_media_id(), data, mime_type, filename)

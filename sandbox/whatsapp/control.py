@@ -79,6 +79,9 @@ class WaControlRoutes:
             return await sb.wa_send_text(wa_id, str(b.get("text") or ""), reply_to=b.get("reply_to") or None)
         if action == "press":
             return await sb.wa_press_reply(wa_id, str(b.get("message_id")), str(b.get("button_id")))
+        if action == "template_button":
+            index = int(_float(b.get("index", 0), "index"))
+            return await sb.wa_press_template_button(wa_id, str(b.get("message_id")), index)
         if action == "choose":
             return await sb.wa_choose_row(wa_id, str(b.get("message_id")), str(b.get("row_id")))
         if action == "image":

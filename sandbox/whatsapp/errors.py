@@ -23,6 +23,7 @@ TITLES = {
     132015: "Template is paused",
     132018: "There was an issue with the parameters in your template.",
     131053: "Media upload error",
+    2200: "Callback verification failed",
 }
 
 DETAILS = {

@@ -23,6 +23,7 @@ from .validation import (
     check_template,
     check_text,
 )
+from .webhook import WaWebhook
 
 VERSION = r"{version:\d+\.\d+}"
 MEDIA_LIMITS = {  # mime type → (message type, max bytes), as the Cloud API's supported media table
@@ -74,20 +75,33 @@ class WaLimiter:
         bucket.take()
 
 
+async def _json_body(request: web.Request) -> Any:
+    if not request.can_read_body:
+        return {}
+    try:
+        return await request.json()
+    except ValueError:
+        raise invalid("The request body is not valid JSON.") from None
+
+
 def _json_error(e: GraphError) -> web.Response:
     return web.json_response(e.payload(), status=e.status)
 
 
 class GraphApi:
-    def __init__(self, wa: WaWorld, limiter: WaLimiter) -> None:
+    def __init__(self, wa: WaWorld, limiter: WaLimiter, webhook: WaWebhook) -> None:
         self.wa = wa
         self.limiter = limiter
+        self.webhook = webhook
 
     def register(self, app: web.Application) -> None:
         r = app.router
         r.add_post(f"/v{VERSION}/{{object_id}}/messages", self._wrap(self.messages))
         r.add_post(f"/v{VERSION}/{{object_id}}/media", self._wrap(self.upload))
         r.add_get(f"/v{VERSION}/{{object_id}}", self._wrap(self.describe))
+        r.add_post(f"/v{VERSION}/{{object_id}}", self._wrap(self.configure_phone))
+        r.add_post(f"/v{VERSION}/{{object_id}}/", self._wrap(self.configure_phone))
+        r.add_post(f"/v{VERSION}/{{object_id}}/subscribed_apps", self._wrap(self.subscribe_waba))
         r.add_delete(f"/v{VERSION}/{{object_id}}", self._wrap(self.delete))
         r.add_get("/wa-media/{media_id}", self._wrap(self.download))
 
@@ -118,10 +132,7 @@ class GraphApi:
     # --- messages -------------------------------------------------------------------------------------
     async def messages(self, request: web.Request) -> Any:
         self._phone(request)
-        try:
-            body = await request.json()
-        except ValueError:
-            raise invalid("The request body is not valid JSON.") from None
+        body = await _json_body(request)
         if not isinstance(body, dict):
             raise invalid("The request body must be a JSON object.")
         self.wa.calls.append(("POST", request.path, body))
@@ -131,14 +142,20 @@ class GraphApi:
             return self._mark_read(body)
         if body.get("recipient_type", "individual") != "individual":
             raise invalid("Param recipient_type must be individual.")
-        to = body.get("to")
-        if not isinstance(to, str | int) or not re.fullmatch(r"\+?[\d\s()-]{5,20}", str(to)):
-            raise invalid("The parameter to is required and must be a phone number.")
-        wa_id = re.sub(r"\D", "", str(to))
+        to, recipient = body.get("to"), body.get("recipient")
+        if recipient is not None and to is None:
+            if not isinstance(recipient, str) or not re.fullmatch(r"[A-Z]{2}\.\w{1,64}", recipient):
+                raise invalid("Param recipient must be a business-scoped user id (CC.digits).")
+            found = self.wa.find(recipient)
+            wa_id, to = (found.wa_id if found else recipient), recipient
+        elif not isinstance(to, str | int) or not re.fullmatch(r"\+?[\d\s()-]{5,20}", str(to)):
+            raise invalid("The parameter to (or recipient) is required and must be a phone number.")
+        else:
+            wa_id = re.sub(r"\D", "", str(to))
         kind = body.get("type", "text")
         if kind not in SEND_TYPES:
             raise invalid(f"Param type must be one of {{{', '.join(t.upper() for t in SEND_TYPES)}}}.")
-        content, rendered = self._content(kind, body)
+        content, rendered, buttons = self._content(kind, body)
         context = body.get("context")
         reply_to = None
         if context is not None:
@@ -161,7 +178,7 @@ class GraphApi:
         if kind == "reaction":
             self._react(wa_id, content, failure)
         else:
-            msg = WaMessage(wamid, wa_id, True, kind, content, context=reply_to, rendered=rendered)
+            msg = WaMessage(wamid, wa_id, True, kind, content, context=reply_to, rendered=rendered, buttons=buttons)
             if failure is not None:
                 msg.errors = [failure.status_error()]
             self.wa.add(msg)
@@ -172,28 +189,28 @@ class GraphApi:
                 self.wa.queue_status(msg, "delivered")
         return {
             "messaging_product": "whatsapp",
-            "contacts": [{"input": str(to), "wa_id": wa_id}],
+            "contacts": [{"input": str(to), "wa_id": wa_id, **({"user_id": user.bsuid} if user else {})}],
             "messages": [{"id": wamid, **({"message_status": "accepted"} if kind == "template" else {})}],
         }
 
-    def _content(self, kind: str, body: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    def _content(self, kind: str, body: dict[str, Any]) -> tuple[dict[str, Any], str | None, list[Any] | None]:
         if kind == "text":
-            return check_text(body), None
+            return check_text(body), None, None
         if kind == "interactive":
-            return check_interactive(body, self.wa.media), None
+            return check_interactive(body, self.wa.media), None, None
         if kind == "location":
-            return check_location(body), None
+            return check_location(body), None, None
         if kind == "template":
             return check_template(body, self.wa.templates)
         if kind in MEDIA_TYPES:
-            return check_media(kind, body, self.wa.media), None
+            return check_media(kind, body, self.wa.media), None, None
         if kind == "reaction":
             reaction = body.get("reaction")
             if not isinstance(reaction, dict) or not isinstance(reaction.get("message_id"), str):
                 raise invalid("The parameter reaction.message_id is required.")
             if not isinstance(reaction.get("emoji", ""), str):
                 raise invalid("Param reaction.emoji must be a string.")
-            return reaction, None
+            return reaction, None, None
         raise GraphError(131051, f"Message type {kind} is not supported by the sandbox.")
 
     def _react(self, wa_id: str, reaction: dict[str, Any], failure: GraphError | None) -> None:
@@ -222,6 +239,37 @@ class GraphApi:
                 self.wa.touch(earlier)
         if indicator:
             self.wa.world.publish({"type": "wa_typing", "wa_id": msg.wa_id, "until": time.time() + 25})
+        return {"success": True}
+
+    # --- webhook subscription (the bot may register its own callback URL, as in production) -------------
+    async def _override(self, request: web.Request, config: Any) -> Any:
+        if not isinstance(config, dict) or not isinstance(config.get("override_callback_uri"), str):
+            raise invalid("Param override_callback_uri is required.")
+        if not isinstance(config.get("verify_token"), str) or not config["verify_token"]:
+            raise invalid("Param verify_token is required.")
+        try:
+            await self.webhook.verify(config["override_callback_uri"], config["verify_token"])
+        except ValueError as e:  # ControlError: not loopback, or the challenge did not come back
+            raise GraphError(2200, str(e)) from None
+        return {"success": True}
+
+    async def configure_phone(self, request: web.Request) -> Any:
+        """POST /{phone_number_id} with webhook_configuration {override_callback_uri, verify_token}."""
+        self._phone(request)
+        body = await _json_body(request)
+        self.wa.calls.append(("POST", request.path, body))
+        if not isinstance(body, dict) or "webhook_configuration" not in body:
+            raise invalid("The sandbox supports only webhook_configuration on a phone number.")
+        return await self._override(request, body["webhook_configuration"])
+
+    async def subscribe_waba(self, request: web.Request) -> Any:
+        """POST /{waba_id}/subscribed_apps, optionally with override_callback_uri and verify_token."""
+        if request.match_info["object_id"] != self.wa.config.business_account_id:
+            raise no_object(request.match_info["object_id"])
+        body = await _json_body(request)
+        self.wa.calls.append(("POST", request.path, body))
+        if isinstance(body, dict) and body.get("override_callback_uri"):
+            return await self._override(request, body)
         return {"success": True}
 
     # --- media ----------------------------------------------------------------------------------------

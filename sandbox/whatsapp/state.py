@@ -43,6 +43,15 @@ class WaUser:
     last_inbound: float | None = None  # unix time of their last message: opens the 24-hour window
     unreachable: bool = False
 
+    @property
+    def bsuid(self) -> str:
+        """The business-scoped user id Meta sends beside (and one day instead of) the phone: CC.digits."""
+        digits = int(hashlib.sha256(self.wa_id.encode()).hexdigest()[:16], 16)
+        return f"KZ.{digits:020d}"
+
+    def contact(self) -> dict[str, Any]:
+        return {"profile": {"name": self.name}, "wa_id": self.wa_id, "user_id": self.bsuid}
+
     def window_open(self, now: float) -> bool:
         return self.last_inbound is not None and now - self.last_inbound < WINDOW_SECONDS
 
@@ -50,6 +59,7 @@ class WaUser:
         closes = self.last_inbound + WINDOW_SECONDS if self.last_inbound is not None else None
         return {
             "wa_id": self.wa_id,
+            "bsuid": self.bsuid,
             "name": self.name,
             "phone": "+" + self.wa_id,
             "language": self.language,
@@ -75,6 +85,7 @@ class WaMessage:
     errors: list[dict[str, Any]] = field(default_factory=list)
     reactions: dict[str, str] = field(default_factory=dict)  # "bot" / "user" → emoji
     rendered: str | None = None  # a template's text with its parameters filled in
+    buttons: list[dict[str, str]] | None = None  # a template's quick replies: text and payload
 
     def view(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -93,6 +104,8 @@ class WaMessage:
             data["errors"] = copy.deepcopy(self.errors)
         if self.rendered is not None:
             data["rendered"] = self.rendered
+        if self.buttons:
+            data["template_buttons"] = copy.deepcopy(self.buttons)
         media_id = self.content.get("id") if isinstance(self.content, dict) else None
         if media_id and self.type in ("image", "document", "audio", "video", "sticker"):
             data["file_url"] = f"/sandbox/wa-files/{media_id}"
@@ -143,6 +156,10 @@ class WaWorld:
             return self.users[wa_id]
         except KeyError:
             raise KeyError(f"no WhatsApp user {wa_id}") from None
+
+    def find(self, recipient: str) -> WaUser | None:
+        """The person a send names: by phone (wa_id) or by business-scoped user id."""
+        return self.users.get(recipient) or next((u for u in self.users.values() if u.bsuid == recipient), None)
 
     def add(self, msg: WaMessage) -> WaMessage:
         self.chats.setdefault(msg.wa_id, []).append(msg)
@@ -196,6 +213,7 @@ class WaWorld:
     def inbound_payload(self, user: WaUser, msg: WaMessage) -> dict[str, Any]:
         message: dict[str, Any] = {
             "from": user.wa_id,
+            "from_user_id": user.bsuid,
             "id": msg.id,
             "timestamp": str(msg.timestamp),
             "type": msg.type,
@@ -203,8 +221,7 @@ class WaWorld:
         }
         if msg.context:
             message["context"] = {"from": self.config.display_phone_number, "id": msg.context}
-        contacts = [{"profile": {"name": user.name}, "wa_id": user.wa_id}]
-        return self._envelope({"contacts": contacts, "messages": [message]})
+        return self._envelope({"contacts": [user.contact()], "messages": [message]})
 
     def status_payload(self, msg: WaMessage, status: str, *, template: bool = False) -> dict[str, Any]:
         entry: dict[str, Any] = {
@@ -213,12 +230,22 @@ class WaWorld:
             "timestamp": str(int(self.clock())),
             "recipient_id": msg.wa_id,
         }
+        user = self.users.get(msg.wa_id)
+        if user is not None:
+            entry["recipient_user_id"] = user.bsuid
         if status == "failed":
             entry["errors"] = copy.deepcopy(msg.errors)
         else:
-            category = "utility" if template else "service"
-            entry["pricing"] = {"billable": template, "pricing_model": "PMP", "category": category}
-        return self._envelope({"statuses": [entry]})
+            entry["pricing"] = {
+                "billable": template,
+                "pricing_model": "PMP",
+                "type": "regular" if template else "free_customer_service",
+                "category": "utility" if template else "service",
+            }
+        value: dict[str, Any] = {"statuses": [entry]}
+        if user is not None:
+            value = {"contacts": [user.contact()], **value}
+        return self._envelope(value)
 
     def queue(self, key: str, body: dict[str, Any]) -> None:
         self._seq += 1

@@ -184,6 +184,10 @@ def check_template_definition(t: Any) -> dict[str, Any]:
     for c in components:
         if c.get("type") == "BODY" and len(c["text"]) > 1024:
             raise ValueError(f"template {t['name']}: BODY text is over 1024 characters")
+        if c.get("type") == "BUTTONS":
+            quick = [b for b in c.get("buttons", []) if isinstance(b, dict) and b.get("type") == "QUICK_REPLY"]
+            if len(quick) > 10 or any(not 1 <= len(str(b.get("text", ""))) <= 25 for b in quick):
+                raise ValueError(f"template {t['name']}: at most 10 quick replies, each 1-25 characters")
     return {"status": "APPROVED", "category": "UTILITY", **t}
 
 
@@ -191,8 +195,37 @@ def _component(template: dict[str, Any], kind: str) -> dict[str, Any] | None:
     return next((c for c in template["components"] if c.get("type") == kind), None)
 
 
-def check_template(body: dict[str, Any], templates: list[dict[str, Any]]) -> tuple[dict[str, Any], str]:
-    """The template object checked against the configured templates → (object, rendered text)."""
+def _quick_replies(template: dict[str, Any]) -> list[dict[str, str]]:
+    buttons = _component(template, "BUTTONS")
+    return [
+        {"text": b.get("text", ""), "payload": b.get("text", "")}
+        for b in (buttons or {}).get("buttons", [])
+        if isinstance(b, dict) and b.get("type") == "QUICK_REPLY"
+    ]
+
+
+def _button_payload(comp: dict[str, Any], i: int, quick: list[dict[str, str]]) -> None:
+    if comp.get("sub_type") != "quick_reply":
+        raise invalid(f"Param template.components[{i}].sub_type: the sandbox supports quick_reply buttons.")
+    try:
+        index = int(comp.get("index"))
+    except (TypeError, ValueError):
+        raise invalid(f"Param template.components[{i}].index is required.") from None
+    if not 0 <= index < len(quick):
+        raise GraphError(132000, f"button at index {index} does not exist in the template")
+    params = comp.get("parameters")
+    if not isinstance(params, list) or len(params) != 1 or not isinstance(params[0], dict):
+        raise GraphError(132000, "a quick_reply button takes exactly one payload parameter")
+    if params[0].get("type") != "payload" or not isinstance(params[0].get("payload"), str):
+        raise invalid(f"Param template.components[{i}].parameters[0] must be {{type: payload, payload}}.")
+    quick[index]["payload"] = params[0]["payload"]
+
+
+def check_template(
+    body: dict[str, Any], templates: list[dict[str, Any]]
+) -> tuple[dict[str, Any], str, list[dict[str, str]]]:
+    """The template object checked against the configured templates → (object, rendered text, its quick
+    reply buttons with the payloads the send gave them)."""
     tpl = _obj(body, "template", "")
     name = _text(tpl, "name", "template.", 512)
     language = _obj(tpl, "language", "template.")
@@ -205,6 +238,7 @@ def check_template(body: dict[str, Any], templates: list[dict[str, Any]]) -> tup
             132015 if found.get("status") == "PAUSED" else 132001, f"template {name} is {found.get('status')}"
         )
     given: dict[str, list[str]] = {}
+    quick = _quick_replies(found)
     components = tpl.get("components", [])
     if not isinstance(components, list):
         raise invalid("Param template.components must be an array.")
@@ -212,6 +246,7 @@ def check_template(body: dict[str, Any], templates: list[dict[str, Any]]) -> tup
         if not isinstance(comp, dict) or comp.get("type") not in ("header", "body", "button"):
             raise invalid(f"Param template.components[{i}].type must be one of {{HEADER, BODY, BUTTON}}.")
         if comp["type"] == "button":
+            _button_payload(comp, i, quick)
             continue
         values = []
         for j, param in enumerate(comp.get("parameters", [])):
@@ -240,4 +275,4 @@ def check_template(body: dict[str, Any], templates: list[dict[str, Any]]) -> tup
     footer = _component(found, "FOOTER")
     if footer and isinstance(footer.get("text"), str):
         rendered.append(footer["text"])
-    return tpl, "\n\n".join(rendered)
+    return tpl, "\n\n".join(rendered), quick

@@ -59,14 +59,15 @@ class WaWebhook:
             await self._session.close()
             self._session = None
 
-    async def verify(self, url: str) -> None:
-        """Meta's subscription handshake; the URL is kept only when the bot echoes the challenge."""
+    async def verify(self, url: str, verify_token: str | None = None) -> None:
+        """Meta's subscription handshake; the URL is kept only when the bot echoes the challenge. The verify
+        token is the configured one unless the subscribing call names its own (as the Graph API's do)."""
         check_url(url)
         assert self._session is not None, "the sandbox is not started"
         challenge = str(secrets.randbelow(10**9) + 10**9)
         params = {
             "hub.mode": "subscribe",
-            "hub.verify_token": self.wa.config.verify_token,
+            "hub.verify_token": verify_token or self.wa.config.verify_token,
             "hub.challenge": challenge,
         }
         try:
@@ -78,6 +79,8 @@ class WaWebhook:
         if status != 200 or text != challenge:
             raise ControlError(f"webhook verification failed: {url} answered {status} {text[:80]!r}, not the challenge")
         self.wa.config.webhook_url = url
+        if verify_token:
+            self.wa.config.verify_token = verify_token
         self.wa.world.changed()
 
     async def _run(self) -> None:
