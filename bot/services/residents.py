@@ -229,6 +229,12 @@ class ResidentService:
             return list(await s.scalars(select(Account.channel).where(Account.resident_id == resident_id)
                                         .order_by(Account.id)))
 
+    async def last_inbound(self, chat_id: int, channel: str = "whatsapp") -> datetime | None:
+        """When the person in this chat last wrote on the channel (for WhatsApp's 24-hour window)."""
+        async with self._sessions() as s:
+            return await s.scalar(select(Account.last_inbound_at).where(Account.channel == channel,
+                                                                         Account.chat_id == chat_id))
+
     async def touch_inbound(self, user_id: int, at: datetime, channel: str) -> bool:
         """Record the person's latest message on the channel (the 24-hour window); False when they have no account
         there yet."""

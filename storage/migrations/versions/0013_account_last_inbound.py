@@ -1,7 +1,7 @@
 """the time of a person's last message on each channel account
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0014 (chained after main's 0014 in this branch)
 Create Date: 2026-12-05 18:10:00
 
 - ``account.last_inbound_at`` (UTC): WhatsApp lets free-form messages through only for 24 hours after the
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0013'
-down_revision = '0011'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
