@@ -111,7 +111,10 @@ class WhatsAppWebhook:
             return web.Response(status=401)
         if request.content_length is not None and request.content_length > MAX_BODY:
             return web.Response(status=413)
-        body = await request.content.read(MAX_BODY + 1)
+        try:
+            body = await request.read()  # the whole body, bounded by the application's client_max_size
+        except web.HTTPRequestEntityTooLarge:
+            return web.Response(status=413)
         if len(body) > MAX_BODY:
             return web.Response(status=413)
         secret = self.settings.app_secret
