@@ -6,6 +6,7 @@ Production (``qatysu run``) and the tests build the app here; tests swap only th
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.channels.telegram import errors, operator, private
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.delivery import TelegramDelivery
+from bot.channels.telegram.media import TelegramMediaStore
 from bot.channels.telegram.middlewares import ChatSerializer, Throttle, warn_too_fast
 from bot.channels.telegram.retry import RetryAfter
 from bot.config import Settings
@@ -73,8 +75,13 @@ class App:
     effects: Effects
     broadcasts: BroadcastDesk  # progress messages of secretary broadcasts
     redis: Any = None  # redis.asyncio.Redis when [redis] url is set (several replicas)
+    whatsapp: Any = None  # bot.channels.whatsapp.setup.WhatsAppParts when [whatsapp] is set
+    # called with the webhook's URL once it listens (the sandbox subscribes it; Meta's is set in the Meta app)
+    whatsapp_subscribe: Callable[[str], Awaitable[None]] | None = None
 
     async def close(self) -> None:
+        if self.whatsapp is not None:
+            await self.whatsapp.close()
         await self.bot.session.close()
         await self.sender.close()
         await self.engine.dispose()
@@ -166,6 +173,12 @@ async def build_app(settings: Settings, session: BaseSession | None = None, *, m
                        errors.make_router())
     dp["conversations"], dp["i18n"], dp["services"], dp["settings"] = conversations, i18n, services, settings
     dp["operator_desk"] = OperatorDesk(desk)
-    dp["telegram"] = telegram
+    dp["telegram"] = telegram  # a residents' channel; the operator chat stays Telegram's own
+    services.media.add_store(TelegramMediaStore(bot))  # files carried over between channels
+    whatsapp = None
+    if settings.whatsapp.enabled:  # residents on WhatsApp too: the webhook is served beside Telegram
+        from bot.channels.whatsapp.setup import build as build_whatsapp
+
+        whatsapp = build_whatsapp(settings, conversations, i18n, redis)
     return App(settings, engine, sessions, i18n, services, conversations, bot, dp, outbox, sender, desk, effects,
-               broadcast_desk, redis)
+               broadcast_desk, redis, whatsapp)

@@ -18,6 +18,11 @@ async def serve(app: App, *, handle_signals: bool = True) -> None:
     """Everything one bot process runs, until polling stops."""
     me = await app.bot.get_me()
     log.info("running as @%s against %s", me.username, app.settings.telegram.api_base)
+    if app.whatsapp is not None:  # the WhatsApp webhook beside Telegram's polling
+        url = await app.whatsapp.start()
+        log.info("WhatsApp webhook listening on %s", url)
+        if app.whatsapp_subscribe is not None:
+            await app.whatsapp_subscribe(url)
     await set_command_menus(app.bot, app.i18n, app.services.roles)
     await app.bot.delete_webhook(drop_pending_updates=False)
     stop = asyncio.Event()
@@ -28,6 +33,8 @@ async def serve(app: App, *, handle_signals: bool = True) -> None:
     try:
         await app.dp.start_polling(app.bot, handle_signals=handle_signals, close_bot_session=False)
     finally:
+        if app.whatsapp is not None:
+            await app.whatsapp.stop()
         stop.set()
         scheduler.shutdown(wait=False)
         with contextlib.suppress(asyncio.CancelledError):

@@ -35,6 +35,8 @@ async def demo_people(sb: Sandbox) -> DemoPeople:
     secretary = await sb.create_user("Гүлнар", last_name="(хатшы)", language_code="kk", role="secretary",
                                      started=True)
     admin = await sb.create_user("Әсел", last_name="(әкімші)", language_code="ru", role="admin", started=True)
+    await sb.wa_create_user("Сәуле", "+77011110001", language="kk")  # residents on WhatsApp, not registered yet
+    await sb.wa_create_user("Ольга", "+77011110002", language="ru")
     return DemoPeople([aigul["id"], ivan["id"]], aide["id"], secretary["id"], admin["id"])
 
 
@@ -42,6 +44,11 @@ def sandbox_settings(settings: Settings, sb: Sandbox, people: DemoPeople) -> Set
     data = settings.model_dump()
     data["telegram"].update(token=TOKEN, api_base=sb.api_base, operator_chat_id=sb.operator_chat_id)
     data["database"]["url"] = settings.sandbox.database_url
+    if not settings.whatsapp.enabled:  # the sandbox's WhatsApp stand-in; the webhook on a free loopback port
+        wa = sb.wa_config
+        data["whatsapp"].update(phone_number_id=wa["phone_number_id"], token=wa["token"], app_secret=wa["app_secret"],
+                                verify_token=wa["verify_token"], api_base=wa["api_base"],
+                                api_version=wa["api_version"], webhook_host="127.0.0.1", webhook_port=0)
     if settings.privacy.phone_hash_key is None and settings.privacy.phone_hash_key_file is None:
         # no key configured: the sandbox makes its own, in a file beside its own database
         data["privacy"]["phone_hash_key_file"] = sandbox_key_file(settings.sandbox.database_url)
@@ -94,13 +101,14 @@ async def start_sandbox(settings: Settings, port: int | None = None) -> tuple[Sa
     await sb.start(settings.sandbox.host, settings.sandbox.port if port is None else port)
     people = await demo_people(sb)
     app = await build_app(sandbox_settings(settings, sb, people))
+    app.whatsapp_subscribe = sb.wa_set_webhook  # once the webhook listens (bot/runner.py)
     await seed_demo(app)
     return sb, app
 
 
 async def run_sandbox(settings: Settings) -> int:
     sb, app = await start_sandbox(settings)
-    print(f"\nNo Telegram token is set, so Qatysu runs against the local sandbox.\n"
+    print(f"\nNo Telegram token is set, so Qatysu runs against the local sandbox (Telegram and WhatsApp).\n"
           f"Open {sb.page_url} in a browser to chat with the bot as residents, the aide, the secretary\n"
           f"and an administrator.\n"
           f"Demo data lives in {settings.sandbox.database_url} only. Stop with Ctrl+C.\n", flush=True)

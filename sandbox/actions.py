@@ -316,6 +316,14 @@ class Actions:
             reply_to_message_id=reply_to_message_id,
         )
 
+    async def send_voice(
+        self, user_id: int, data: bytes | None = None, *, chat_id: int | None = None
+    ) -> dict[str, Any]:
+        """A voice note (a few bytes of Ogg unless data is given)."""
+        data = data or b"OggS\x00\x02" + b"\x00" * 20 + b"OpusHead\x01\x01" + b"\x00" * 64
+        stored = self.world.files.add(data, "voices", file_name="voice.ogg", mime_type="audio/ogg")
+        return self._post(user_id, {"voice": stored.voice()}, chat_id=chat_id)
+
     @staticmethod
     def _add_caption(content: dict[str, Any], caption: str | None) -> None:
         caption = (caption or "").strip()

@@ -262,7 +262,7 @@ class BotApi:
         if stored is None:
             raise bad_request("wrong file identifier/HTTP URL specified")
         if stored.kind != kind:
-            names = {"photos": "Photo", "documents": "Document"}
+            names = {"photos": "Photo", "documents": "Document", "voices": "Voice"}
             raise bad_request(f"can't use file of type {names[stored.kind]} as {names[kind]}")
         return stored
 
@@ -421,6 +421,13 @@ class BotApi:
         content = self._caption(p, {})
         stored = self._input_file(p, "document", "documents")
         content = {"document": stored.document(), **content}
+        return self.world.message_api(self._deliver(chat, p, content))
+
+    async def m_sendVoice(self, p: Params) -> Any:
+        chat = self.world.bot_chat(p.chat_id())
+        content = self._caption(p, {})
+        stored = self._input_file(p, "voice", "voices")
+        content = {"voice": stored.voice(), **content}
         return self.world.message_api(self._deliver(chat, p, content))
 
     async def m_sendLocation(self, p: Params) -> Any:

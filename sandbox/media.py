@@ -42,6 +42,10 @@ class StoredFile:
             "height": self.height,
         }
 
+    def voice(self) -> dict[str, Any]:
+        return {"file_id": self.file_id, "file_unique_id": self.file_unique_id, "file_size": self.size,
+                "duration": 1, "mime_type": "audio/ogg"}
+
     def document(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
             "file_id": self.file_id,

@@ -128,6 +128,8 @@ class Account(Base):
     chat_id: Mapped[int | None] = mapped_column(BigInteger)  # where the bot writes to the person on the channel
     resident_id: Mapped[int] = mapped_column(Integer, ForeignKey("resident.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # the person's last message on the channel (UTC): WhatsApp lets free-form messages through for 24 hours after it
+    last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Media(Base):
@@ -137,7 +139,7 @@ class Media(Base):
     __tablename__ = "media"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))  # photo | document
+    kind: Mapped[str] = mapped_column(String(16))  # photo | document | voice
     mime: Mapped[str | None] = mapped_column(String(100))
     size: Mapped[int | None] = mapped_column(BigInteger)
     sha256: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -295,7 +297,7 @@ class AppealMessage(Base):
     appeal_id: Mapped[int] = mapped_column(Integer, ForeignKey("appeal.id", ondelete="CASCADE"), index=True)
     direction: Mapped[str] = mapped_column(String(8))
     text: Mapped[str | None] = mapped_column(Text)
-    media_kind: Mapped[str | None] = mapped_column(String(16))  # photo, document
+    media_kind: Mapped[str | None] = mapped_column(String(16))  # photo, document, voice
     media_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("media.id", ondelete="SET NULL"), index=True)
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)

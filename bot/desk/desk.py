@@ -19,7 +19,7 @@ from uuid import uuid4
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
-from aiogram.types import Message
+from aiogram.types import BufferedInputFile, Message
 
 from bot.channels.telegram.render import markup
 from bot.config import Settings
@@ -102,7 +102,8 @@ class Desk:
         today = today or self.services.appeals.today()
         overdue = (a.extended_until or a.due_on) < today
         text, rows = texts.card(self.tr, a, await self._place(a), overdue=overdue,
-                                repeat_number=repeat.number if repeat else None)
+                                repeat_number=repeat.number if repeat else None,
+                                channels=await self.services.residents.channels(a.resident_id))
         return text, markup(Screen(text, rows))
 
     async def open_topic(self, appeal_id: int) -> None:
@@ -155,13 +156,16 @@ class Desk:
     async def _send_in(self, a: Appeal, topic_id: int | None, reply_to: int | None, text: str | None,
                        media_kind: str | None, media_id: int | None, location) -> Message:
         kw: dict = dict(message_thread_id=topic_id)
-        file_id = await self.services.media.file_id(media_id, TELEGRAM)
+        # a resident's file from another channel (WhatsApp) comes over as bytes (bot/services/media.py)
+        file = await self.services.media.for_channel(media_id, TELEGRAM)
+        if isinstance(file, bytes):
+            file = BufferedInputFile(file, {"photo": "photo.jpg", "voice": "voice.ogg"}.get(media_kind or "", "file"))
         if topic_id is None and reply_to:
             kw["reply_to_message_id"] = reply_to
-        if media_kind in ("photo", "document") and file_id:
+        if media_kind in ("photo", "document", "voice") and file:
             caption, rest = texts.fit_caption(f"💬 {a.number}\n\n", text or "")
-            send = self.bot.send_photo if media_kind == "photo" else self.bot.send_document
-            sent = await send(self.chat_id, file_id, caption=caption, **kw)
+            send = {"photo": self.bot.send_photo, "voice": self.bot.send_voice}.get(media_kind, self.bot.send_document)
+            sent = await send(self.chat_id, file, caption=caption, **kw)
             if rest:  # what did not fit in the caption follows as its own message
                 await self.bot.send_message(self.chat_id, f"💬 {a.number}\n\n{esc(rest, 3800)}", **kw)
             return sent
@@ -243,7 +247,9 @@ class Desk:
         if not (text or "").strip() and not file_id:  # a location, a sticker: nothing to relay
             raise InvalidAppeal("text")
         resident = await self.services.residents.get_by_id(a.resident_id)
-        chat = None if resident is None else await self.services.residents.chat_of(resident.id)
+        channels = [] if resident is None else await self.services.residents.channels(resident.id)
+        channel = "telegram" if "telegram" in channels or not channels else channels[0]  # a WhatsApp-only resident
+        chat = None if resident is None else await self.services.residents.chat_of(resident.id, channel)
         if resident is None or chat is None or resident.deleted_at is not None or a.anonymous:
             return None
         a = await self.services.appeals.get(a.id) or a
@@ -252,7 +258,8 @@ class Desk:
         key = f"appeal:{a.id}:reply:{operator_message_id or uuid4().hex}"
         params = dict(appeal_id=a.id, text=text or "", media_kind=media_kind if file_id else None, file_id=file_id,
                       final=final, author=author, operator_message_id=operator_message_id)
-        await self.outbox.enqueue([Outgoing(key, REPLY, params, resident_id=resident.id, priority=Priority.NOTICE)])
+        await self.outbox.enqueue([Outgoing(key, REPLY, params, resident_id=resident.id, priority=Priority.NOTICE,
+                                            channel=channel)])
         return await self.outbox.find(key)
 
     async def render_reply(self, p: dict, reader: Reader) -> dict | None:

@@ -31,13 +31,18 @@ def topic_title(tr: Translator, a: Appeal, place: str) -> str:
     return f"{a.number} · {category_name(tr, a.category)} · {place}"[:128]
 
 
-def card(tr: Translator, a: Appeal, place: str, *, overdue: bool = False, repeat_number: str | None = None
-         ) -> tuple[str, list[list[Button]]]:
+CHANNEL_NAMES = {"telegram": "Telegram", "whatsapp": "WhatsApp"}
+
+
+def card(tr: Translator, a: Appeal, place: str, *, overdue: bool = False, repeat_number: str | None = None,
+         channels: list[str] | None = None) -> tuple[str, list[list[Button]]]:
     lines = [f"<b>{a.number}</b> · {kind_name(tr, a.kind)} · {category_name(tr, a.category)}",
              tr._("Settlement: {place}", place=esc(place, 200)),
              tr._("Status: {status}", status=status_name(tr, a.status)),
              tr._("Language: {language}", language=tr._("Kazakh") if a.language == "kk" else tr._("Russian")),
              tr._("From: {who}", who=tr._("anonymous") if a.anonymous else esc(a.contact_name or "—", 100))]
+    if channels:  # where the resident writes from: the answer reaches them there
+        lines.append(tr._("Channel: {channel}", channel=", ".join(CHANNEL_NAMES.get(c, c) for c in channels)))
     if a.registration_number:
         lines.append(tr._("eOtinish registration: № {number} of {date}", number=esc(a.registration_number, 64),
                           date=tr.date(a.registration_date) if a.registration_date else "—"))

@@ -65,7 +65,8 @@ async def prompt(ctx: Ctx) -> None:
         ctx.show(tr.ngettext("Describe the problem in one message: what happened, where exactly, since when. "
                              "From {min} to {max} character.", "Describe the problem in one message: what "
                              "happened, where exactly, since when. From {min} to {max} characters.",
-                             _max_text(ctx), min=MIN_TEXT, max=_max_text(ctx)), [nav_row(ctx)])
+                             _max_text(ctx), min=MIN_TEXT, max=_max_text(ctx))
+                 + "\n" + tr._("Or record a voice message instead."), [nav_row(ctx)])
     elif st.step == FILES:
         n = len(d.get("files", [])) + (1 if d.get("location") else 0)
         ctx.show(tr.ngettext("You can add up to {max} photo or document and a location (the 📎 button). "
@@ -186,6 +187,14 @@ async def _place(ctx: Ctx) -> None:
 
 async def _text(ctx: Ctx) -> None:
     st, ev, tr = ctx.state, ctx.event, ctx.tr
+    if ev.kind == "voice" and ev.file_id:  # the voice note is the appeal: the aide listens to it
+        files = st.data.setdefault("files", [])
+        files[:] = [f for f in files if f["kind"] != "voice"][:MAX_FILES - 1]
+        files.insert(0, {"kind": "voice", "file_id": ev.file_id[:200]})
+        st.data["text"], st.step = tr._("🎤 Voice message"), (PREVIEW if st.data.get("editing") else FILES)
+        st.data.pop("editing", None)
+        await prompt(ctx)
+        return
     if ev.kind != "text":
         ctx.show(tr._("Please write the text of the appeal as a message. Photos can be added at the next step."))
         await prompt(ctx)
@@ -211,7 +220,7 @@ async def _text(ctx: Ctx) -> None:
 async def _files(ctx: Ctx) -> None:
     st, ev, tr = ctx.state, ctx.event, ctx.tr
     files = st.data.setdefault("files", [])
-    if ev.kind in ("photo", "document") and ev.file_id:
+    if ev.kind in ("photo", "document", "voice") and ev.file_id:
         if len(files) >= MAX_FILES:
             ctx.show(tr._("That is the most attachments one appeal can take. Press «Continue»."))
         else:

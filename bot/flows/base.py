@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from storage.models import Resident
     from storage.state import State
 
-EventKind = Literal["text", "command", "button", "contact", "location", "photo", "document", "other"]
+EventKind = Literal["text", "command", "button", "contact", "location", "photo", "document", "voice", "other"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ class Event:
     language_code: str | None = None
     first_name: str = ""
     channel: str = "telegram"  # the channel it came from (bot/channels/): the person is found by (channel, user_id)
+    phone: str = ""  # the sender's own number when the channel itself vouches for it (WhatsApp: the sender's id)
 
 
 @dataclass(frozen=True)
@@ -156,9 +157,10 @@ class Ctx:
     def use_language(self, lang: str) -> None:
         self.tr = self.i18n(lang)
 
-    async def file_of(self, media_id: int | None) -> str | None:
-        """The id this event's channel knows a media by, for a screen's photo or document."""
-        return await self.services.media.file_id(media_id, self.event.channel)
+    async def file_of(self, media_id: int | None) -> str | bytes | None:
+        """What this event's channel sends a media as, for a screen's photo or document: its id for it, or the
+        bytes brought over from another channel (bot/services/media.py)."""
+        return await self.services.media.for_channel(media_id, self.event.channel)
 
     async def adopt(self, kind: str, file_id: str | None) -> int | None:
         """A file this event's channel sent: its media id (None when it cannot be kept)."""

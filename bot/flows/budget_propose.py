@@ -96,7 +96,9 @@ async def edit(ctx: Ctx, project_id: int) -> None:
     ctx.state.data = {"campaign": c.id, "edit": p.id, "title": p.title,  # type: ignore[union-attr]
                       "description": p.description or "", "cost": p.cost_tenge,
                       "location": [p.latitude, p.longitude] if p.latitude is not None else None,
-                      "photo": await ctx.file_of(p.photo_media_id), "photo_media": p.photo_media_id}
+                      # the channel's own id only: the draft is JSON (a photo from another channel stays by its media)
+                      "photo": await ctx.services.media.file_id(p.photo_media_id, ctx.event.channel),
+                      "photo_media": p.photo_media_id}
     ctx.show(tr._("The akimat returned your proposal for changes: {reason}\n"
                   "Change what is needed; press «Keep as it is» for what stays.", reason=esc(p.status_reason, 500)))
     await prompt(ctx)

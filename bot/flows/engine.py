@@ -31,6 +31,9 @@ class Conversations:
                      ) -> list[Screen]:
         """Answer an event. With ``deliver`` the person gets the screens before the effects run."""
         resident = await self.services.residents.get(event.user_id, event.channel)
+        if resident is None and event.phone:  # the channel vouches for the number: the same person as elsewhere
+            resident = await self.services.residents.link_phone(event.user_id, event.chat_id, event.phone,
+                                                                event.channel)
         if resident is not None and not resident.reachable:  # they write again: they can hear us again
             await self.services.residents.set_reachable(resident.id, True)
             resident.reachable = True

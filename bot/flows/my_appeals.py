@@ -172,12 +172,12 @@ async def _write(ctx: Ctx) -> None:
         await prompt(ctx)
         return
     limit = min(ctx.settings.limits.text_max, 3000)
-    media_kind = ev.kind if ev.kind in ("photo", "document") else None
+    media_kind = ev.kind if ev.kind in ("photo", "document", "voice") else None
     if ev.kind == "text" and not ev.text.strip():
         wrong_input(ctx)
         return
-    if ev.kind not in ("text", "photo", "document", "location"):
-        ctx.show(tr._("Please send text, a photo, a document or a location."))
+    if ev.kind not in ("text", "photo", "document", "voice", "location"):
+        ctx.show(tr._("Please send text, a photo, a document, a voice message or a location."))
         await prompt(ctx)
         return
     if len(ev.text) > limit:

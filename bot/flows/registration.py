@@ -8,6 +8,7 @@ from bot.flows.buttons import Choice, Kind
 from bot.flows.common import BACK, LANGUAGE, nav_row, wrong_input
 from bot.flows.registry import ALL_STEPS, FlowSpec
 from bot.i18n import N_
+from bot.services.residents import PhoneTaken
 from storage.state import State
 
 NAME = "registration"
@@ -28,13 +29,19 @@ async def prompt(ctx: Ctx) -> None:
         ctx.show(kk._(GREETING) + "\n" + ru._(GREETING),
                  [[Button(kk._("Kazakh"), LANGUAGE.pack("kk")), Button(ru._("Russian"), LANGUAGE.pack("ru"))]])
     elif step == CONSENT:
-        ctx.show(ctx.tr._(
+        ctx.show((ctx.tr._(
+            "<b>Consent to the processing of personal data</b>\n\n"
+            "To answer you, the akimat keeps your WhatsApp number, your language and your settlement; if you "
+            "give it, also your name. They are used only for your appeals, votes, questions and notices and are "
+            "stored in Kazakhstan. They are not given to third parties except as the law provides: appeals are "
+            "registered in the eOtinish system and may be forwarded to the body competent to answer them.")
+            if ctx.event.phone else ctx.tr._(
             "<b>Consent to the processing of personal data</b>\n\n"
             "To answer you, the akimat keeps your account ID in the messenger, your language and your settlement; "
             "if you share them, also your phone number and name. They are used only for your appeals, votes, "
             "questions and notices and are stored in Kazakhstan. They are not given to third parties except as the law "
             "provides: appeals are registered in the eOtinish system and may be forwarded to the body competent "
-            "to answer them.") + " " + my_data.vote_code(ctx) + "\n\n" + ctx.tr._(
+            "to answer them.")) + " " + my_data.vote_code(ctx) + "\n\n" + ctx.tr._(
             "You can see your data in Settings and withdraw your consent at any time by deleting your data there. "
             "After that the akimat keeps only your appeals as official records (the text, the name you gave and "
             "the answers), not linked to your account or phone; your votes stay counted and your project "
@@ -72,6 +79,15 @@ async def handle(ctx: Ctx) -> None:
         if answer == "yes":
             ctx.resident = await ctx.services.residents.consent(
                 ev.user_id, ev.chat_id, ctx.lang, ctx.settings.privacy.consent_version, ev.channel)
+            if ev.phone:  # the channel vouches for the number (WhatsApp): no contact step
+                try:
+                    ctx.resident = await ctx.services.residents.verify_phone(ev.user_id, ev.phone, ev.user_id,
+                                                                             channel=ev.channel)
+                except (PhoneTaken, ValueError):
+                    pass
+                if ctx.resident.registered_at is not None:  # they had registered on another channel
+                    await finish(ctx)
+                    return
             st.step, st.data["node"], st.data["page"] = TERRITORY, None, 0
         elif answer == "no":
             ctx.show(ctx.tr._("Without consent the bot cannot keep your appeals or votes. "
@@ -89,6 +105,9 @@ async def handle(ctx: Ctx) -> None:
             chosen = await ctx.services.territories.get(picked)
             # "back" from the phone step shows the list the settlement was chosen from
             st.data["node"], st.data["page"] = (chosen.parent_kato if chosen else None), 0
+            if ctx.resident is not None and ctx.resident.phone_verified_at is not None:
+                await finish(ctx)  # the number is known already (WhatsApp, or joined): no contact step
+                return
             st.step = PHONE
             await prompt(ctx)
     elif st.step == PHONE:

@@ -88,6 +88,7 @@ class Direction(StrEnum):
 class MediaKind(StrEnum):
     PHOTO = "photo"
     DOCUMENT = "document"
+    VOICE = "voice"  # a voice note (or an audio file), listened to by the aide
 
 
 # -- errors -------------------------------------------------------------------------------------

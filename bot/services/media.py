@@ -1,23 +1,79 @@
 """Media under the project's own ids. A photo or document that arrives on a channel becomes a ``media`` row; the id
 the channel knows it by (Telegram's file_id) is cached in ``media_file`` per channel, so the domain tables hold only
-media ids and a channel renders a media by looking its own file id up (or uploading it, once it has the bytes)."""
+media ids and a channel renders a media by looking its own file id up (or uploading it, once it has the bytes).
+
+Across channels (``for_channel``): a media received on one channel and shown on another is downloaded from a
+channel that has it and uploaded to the other through each channel's ``MediaStore`` (its platform code lives in
+its package: bot/channels/*/media.py); the new id is cached, and uploaded again once older than the store's
+``max_age`` (WhatsApp keeps uploads for 30 days). A channel that keeps an id only once it sent the file itself
+(Telegram) gets the bytes to send."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
+from datetime import timedelta
+from typing import Protocol
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import Media, MediaFile, utcnow
 
-KINDS = ("photo", "document")
+KINDS = ("photo", "document", "voice")
 FILE_ID_MAX = 255
+log = logging.getLogger("qatysu.media")
+
+
+class MediaStore(Protocol):
+    """One channel's files: download by its id, upload bytes for a new id."""
+
+    channel: str
+    max_age: timedelta | None  # an id older than this is uploaded again (None: ids do not expire)
+
+    async def download(self, file_id: str) -> bytes: ...
+
+    async def upload(self, data: bytes, kind: str, mime: str | None) -> str | None:
+        """The new id; None when the channel cannot upload without sending (the caller sends the bytes)."""
 
 
 class MediaService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        self.stores: dict[str, MediaStore] = {}
+
+    def add_store(self, store: MediaStore) -> None:
+        self.stores[store.channel] = store
+
+    async def for_channel(self, media_id: int | None, channel: str) -> str | bytes | None:
+        """What ``channel`` sends the media as: its own (fresh) id, or an id it got by uploading the bytes from
+        another channel, or those bytes when it cannot upload; None when no channel can give it."""
+        if media_id is None:
+            return None
+        async with self._sessions() as s:
+            media = await s.get(Media, media_id)
+            rows = list(await s.scalars(select(MediaFile).where(MediaFile.media_id == media_id)))
+        if media is None:
+            return None
+        own = next((r for r in rows if r.channel == channel), None)
+        target = self.stores.get(channel)
+        if own is not None and (target is None or target.max_age is None or utcnow() - own.created_at < target.max_age):
+            return own.file_id
+        for row in sorted(rows, key=lambda r: r.channel == channel):  # another channel first, then a stale own id
+            source = self.stores.get(row.channel)
+            if source is None:
+                continue
+            try:
+                data = await source.download(row.file_id)
+            except Exception:  # noqa: BLE001 - expired or gone there: try another channel
+                log.warning("media %s could not be downloaded from %s", media_id, row.channel, exc_info=True)
+                continue
+            new = await target.upload(data, media.kind, media.mime) if target is not None else None
+            if new is None:
+                return data
+            await self.remember(media_id, channel, new)
+            return new
+        return own.file_id if own is not None else None
 
     async def adopt(self, channel: str, kind: str, file_id: str, *, mime: str | None = None,
                     size: int | None = None) -> int | None:
@@ -44,7 +100,7 @@ class MediaService:
             if row is None:
                 s.add(MediaFile(media_id=media_id, channel=channel, file_id=file_id[:FILE_ID_MAX], created_at=utcnow()))
             else:
-                row.file_id = file_id[:FILE_ID_MAX]
+                row.file_id, row.created_at = file_id[:FILE_ID_MAX], utcnow()
 
     async def get(self, media_id: int) -> Media | None:
         async with self._sessions() as s:

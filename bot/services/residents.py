@@ -196,6 +196,56 @@ class ResidentService:
             return await self.verify_phone(user_id, phone, contact_user_id, name, ch, _again=False)
         return r
 
+    async def link_phone(self, user_id: int, chat_id: int, phone: str, channel: str) -> Resident | None:
+        """A first message from a channel that vouches for the sender's own number (WhatsApp): when a resident
+        verified that number on another channel, this account joins them now (their appeals, one vote); None
+        when the account exists already or nobody holds the number."""
+        try:
+            digest = self.phone_hash(phone)
+        except ValueError:
+            return None
+        try:
+            async with self._sessions() as s, s.begin():
+                if await accounts.account(s, channel, user_id) is not None:
+                    return None
+                r = await s.scalar(select(Resident).where(Resident.phone_hash == digest, Resident.deleted_at.is_(None))
+                                   .with_for_update())
+                if r is None or await accounts.chat_of(s, r.id, channel) is not None:
+                    return None
+                s.add(Account(channel=channel, account_id=user_id, chat_id=chat_id, resident_id=r.id,
+                              created_at=utcnow()))
+                await s.flush()
+                audit(s, "resident.account_joined", actor=user_id, object_type="resident", object_id=r.id,
+                      channel=channel)
+        except IntegrityError:  # a concurrent first message made the account
+            return await self.get(user_id, channel)
+        return r
+
+    async def channels(self, resident_id: int | None) -> list[str]:
+        """The channels the resident has an account on, oldest first."""
+        if resident_id is None:
+            return []
+        async with self._sessions() as s:
+            return list(await s.scalars(select(Account.channel).where(Account.resident_id == resident_id)
+                                        .order_by(Account.id)))
+
+    async def last_inbound(self, chat_id: int, channel: str = "whatsapp") -> datetime | None:
+        """When the person in this chat last wrote on the channel (for WhatsApp's 24-hour window)."""
+        async with self._sessions() as s:
+            return await s.scalar(select(Account.last_inbound_at).where(Account.channel == channel,
+                                                                         Account.chat_id == chat_id))
+
+    async def touch_inbound(self, user_id: int, at: datetime, channel: str) -> bool:
+        """Record the person's latest message on the channel (the 24-hour window); False when they have no account
+        there yet."""
+        async with self._sessions() as s, s.begin():
+            acc = await accounts.account(s, channel, user_id)
+            if acc is None:
+                return False
+            if acc.last_inbound_at is None or acc.last_inbound_at < at:
+                acc.last_inbound_at = at
+            return True
+
     async def my_data(self, user_id: int, channel: str | None = None) -> ResidentData | None:
         ch = channel or self.channel
         async with self._sessions() as s:

@@ -59,6 +59,7 @@ async def running_bot(settings: Settings, sb: Sandbox) -> AsyncIterator[Live]:
     people = await demo_people(sb)
     settings.sandbox.database_url = settings.database.url
     app = await build_app(sandbox_settings(settings, sb, people))
+    app.whatsapp_subscribe = sb.wa_set_webhook  # as start_sandbox does: the WhatsApp stand-in posts to the bot
     await seed_demo(app)
     task = asyncio.create_task(serve(app, handle_signals=False))
     await sb.wait_until(lambda: sb.commands(language_code="kk"), 10, "the bot to start")

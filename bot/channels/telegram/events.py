@@ -29,6 +29,8 @@ def from_message(msg: Message) -> Event:
         return Event(kind="location", location=(msg.location.latitude, msg.location.longitude), **base)
     if msg.photo:
         return Event(kind="photo", text=caption, file_id=msg.photo[-1].file_id, **base)
+    if msg.voice is not None:
+        return Event(kind="voice", text=caption, file_id=msg.voice.file_id, **base)
     if msg.document is not None:
         return Event(kind="document", text=caption, file_id=msg.document.file_id,
                      file_name=(msg.document.file_name or "")[:200], **base)

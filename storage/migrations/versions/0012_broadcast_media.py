@@ -1,7 +1,7 @@
 """a broadcast's attachment is a media row
 
 Revision ID: 0012
-Revises: 0014
+Revises: 0011
 Create Date: 2026-12-06 10:00:00
 
 ``broadcast.media_file_id`` (a Telegram file id) becomes ``broadcast.media_id``: every file id kept there becomes
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0012'
-down_revision = '0014'  # after main's 0014 (a database already at 0014 still gets this one)
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

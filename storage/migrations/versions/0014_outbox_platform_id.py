@@ -1,7 +1,7 @@
 """the platform's own message id when it is not a number (WhatsApp's wamid)
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-05 18:20:00
 
 WhatsApp accepts a message with an id like ``wamid.HBgL…`` and reports later, by webhook, whether it was delivered
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0014'
-down_revision = '0011'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
