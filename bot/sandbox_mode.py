@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.app import App, build_app
+from bot.channels.whatsapp import templates as wa_templates
 from bot.config import Settings
 from bot.runner import serve
 from bot.services.budget import BudgetService
@@ -48,7 +49,9 @@ def sandbox_settings(settings: Settings, sb: Sandbox, people: DemoPeople) -> Set
         wa = sb.wa_config
         data["whatsapp"].update(phone_number_id=wa["phone_number_id"], token=wa["token"], app_secret=wa["app_secret"],
                                 verify_token=wa["verify_token"], api_base=wa["api_base"],
-                                api_version=wa["api_version"], webhook_host="127.0.0.1", webhook_port=0)
+                                api_version=wa["api_version"], webhook_host="127.0.0.1", webhook_port=0,
+                                # every template of deploy/whatsapp-templates.json, as if Meta had approved them
+                                templates=wa_templates.configured())
     if settings.privacy.phone_hash_key is None and settings.privacy.phone_hash_key_file is None:
         # no key configured: the sandbox makes its own, in a file beside its own database
         data["privacy"]["phone_hash_key_file"] = sandbox_key_file(settings.sandbox.database_url)
@@ -102,6 +105,7 @@ async def start_sandbox(settings: Settings, port: int | None = None) -> tuple[Sa
     people = await demo_people(sb)
     app = await build_app(sandbox_settings(settings, sb, people))
     app.whatsapp_subscribe = sb.wa_set_webhook  # once the webhook listens (bot/runner.py)
+    sb.wa_set_templates(wa_templates.definitions(app.i18n))  # the stand-in knows them as approved
     await seed_demo(app)
     return sb, app
 

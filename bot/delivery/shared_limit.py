@@ -103,14 +103,20 @@ class SharedRateLimiter:
         await self.redis.aclose()
 
 
-def make_limiter(settings) -> RateLimiter | SharedRateLimiter:
-    """Redis-backed when ``[redis] url`` is set, else the in-process limiter."""
+def make_limiter(settings, channel: str = "telegram") -> RateLimiter | SharedRateLimiter:
+    """A channel's limiter: Redis-backed when ``[redis] url`` is set, else in-process. Telegram's limits are
+    ``[delivery]``'s; WhatsApp's are the number's throughput (``[whatsapp] per_second``) and one message a second
+    to one person (WhatsApp's pair rate is about that, with bursts)."""
     d = settings.delivery
+    if channel == "whatsapp":
+        wa = settings.whatsapp
+        overall, private, prefix = wa.per_second, 1.0, f"qatysu:wa{wa.phone_number_id}:rate:"
+    else:
+        token = settings.telegram.token.get_secret_value() if settings.telegram.token else "0"
+        overall, private, prefix = d.overall_per_second, d.private_per_second, key_prefix(token)
     if not settings.redis.url:
-        return RateLimiter(d.overall_per_second, d.private_per_second, d.group_per_minute)
+        return RateLimiter(overall, private, d.group_per_minute)
     from redis.asyncio import Redis
 
     client = Redis.from_url(settings.redis.url, socket_timeout=5, socket_connect_timeout=5)
-    token = settings.telegram.token.get_secret_value() if settings.telegram.token else "0"
-    return SharedRateLimiter(client, key_prefix(token), d.overall_per_second, d.private_per_second,
-                             d.group_per_minute)
+    return SharedRateLimiter(client, prefix, overall, private, d.group_per_minute)

@@ -247,10 +247,9 @@ class Desk:
         if not (text or "").strip() and not file_id:  # a location, a sticker: nothing to relay
             raise InvalidAppeal("text")
         resident = await self.services.residents.get_by_id(a.resident_id)
-        channels = [] if resident is None else await self.services.residents.channels(resident.id)
-        channel = "telegram" if "telegram" in channels or not channels else channels[0]  # a WhatsApp-only resident
-        chat = None if resident is None else await self.services.residents.chat_of(resident.id, channel)
-        if resident is None or chat is None or resident.deleted_at is not None or a.anonymous:
+        # on the resident's own channel: the outbox takes the one they have (Telegram first, then WhatsApp)
+        reachable = resident is not None and bool(await self.services.residents.channels(resident.id))
+        if resident is None or not reachable or resident.deleted_at is not None or a.anonymous:
             return None
         a = await self.services.appeals.get(a.id) or a
         if final and TRANSITIONS[Action.ANSWER].get(AppealStatus(a.status)) is None:
@@ -258,8 +257,7 @@ class Desk:
         key = f"appeal:{a.id}:reply:{operator_message_id or uuid4().hex}"
         params = dict(appeal_id=a.id, text=text or "", media_kind=media_kind if file_id else None, file_id=file_id,
                       final=final, author=author, operator_message_id=operator_message_id)
-        await self.outbox.enqueue([Outgoing(key, REPLY, params, resident_id=resident.id, priority=Priority.NOTICE,
-                                            channel=channel)])
+        await self.outbox.enqueue([Outgoing(key, REPLY, params, resident_id=resident.id, priority=Priority.NOTICE)])
         return await self.outbox.find(key)
 
     async def render_reply(self, p: dict, reader: Reader) -> dict | None:

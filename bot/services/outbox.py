@@ -158,12 +158,14 @@ class OutboxService:
         gone or without a chat: the row is cancelled); a staff chat's language from its resident, if any."""
         rids = {r.resident_id for r in rows if r.resident_id is not None}
         staff = {r.chat_id for r in rows if r.resident_id is None and r.chat_id is not None and r.chat_id > 0}
-        people: dict[tuple[int, str], tuple[int | None, str | None]] = {}
-        if rids:  # the resident's account on the row's channel (bot/services/accounts.py)
-            people = {(p.id, p.channel): (p.chat_id, p.language) for p in (await s.execute(
-                select(Resident.id, Account.channel, Account.chat_id, Resident.language)
-                .join(Account, Account.resident_id == Resident.id)
-                .where(Resident.id.in_(rids), Resident.deleted_at.is_(None)))).all()}
+        people: dict[int, list[Any]] = {}
+        if rids:  # the resident's accounts (bot/services/accounts.py), the most recently active first
+            for p in (await s.execute(
+                    select(Resident.id, Account.channel, Account.chat_id, Resident.language)
+                    .join(Account, Account.resident_id == Resident.id)
+                    .where(Resident.id.in_(rids), Resident.deleted_at.is_(None), Account.chat_id.is_not(None))
+                    .order_by(Account.last_inbound_at.desc().nulls_last(), Account.id))).all():
+                people.setdefault(p.id, []).append(p)
         tongues: dict[int, str | None] = {}
         if staff:  # staff chats are Telegram's
             tongues = {p.account_id: p.language for p in (await s.execute(
@@ -173,16 +175,21 @@ class OutboxService:
                        Resident.deleted_at.is_(None)))).all()}
         out, gone, addressed = [], [], []
         for r in rows:
+            channel = r.channel
             if r.resident_id is not None:
-                chat, lang = people.get((r.resident_id, r.channel), (None, None))
-                if chat is None:
+                # the row's channel when the person has an account there, else the one they used last (a
+                # notice queued for Telegram reaches a resident who only writes from WhatsApp)
+                theirs = people.get(r.resident_id, [])
+                acc = next((a for a in theirs if a.channel == channel), theirs[0] if theirs else None)
+                if acc is None:
                     gone.append(r.id)
                     continue
-                addressed.append({"row_id": r.id, "chat": chat})
+                chat, lang, channel = acc.chat_id, acc.language, acc.channel
+                addressed.append({"row_id": r.id, "chat": chat, "ch": channel})
             else:
                 chat, lang = r.chat_id, tongues.get(r.chat_id)
             out.append(Claimed(r.id, chat, r.kind, r.params, r.attempts, r.resident_id, r.broadcast_id,
-                               r.channel, lang, r.created_at))
+                               channel, lang, r.created_at))
         t = OutboxMessage.__table__
         if not write:
             return out
@@ -190,8 +197,8 @@ class OutboxService:
             await s.execute(update(t).where(t.c.id.in_(gone))
                             .values(state=CANCELLED, error="the resident has no chat any more"))
         if addressed:  # the address it goes to, for the record (erased with the person's data)
-            await s.execute(update(t).where(t.c.id == bindparam("row_id")).values(chat_id=bindparam("chat")),
-                            addressed)
+            await s.execute(update(t).where(t.c.id == bindparam("row_id"))
+                            .values(chat_id=bindparam("chat"), channel=bindparam("ch")), addressed)
         return out
 
     async def state_of(self, row_id: int) -> tuple[str, str | None]:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from bot.app import App, build_app
+from bot.channels.whatsapp import templates as wa_templates
 from bot.config import Settings
 from bot.runner import serve
 from bot.sandbox_mode import TOKEN, DemoPeople, demo_people, sandbox_settings, seed_demo
@@ -60,6 +61,7 @@ async def running_bot(settings: Settings, sb: Sandbox) -> AsyncIterator[Live]:
     settings.sandbox.database_url = settings.database.url
     app = await build_app(sandbox_settings(settings, sb, people))
     app.whatsapp_subscribe = sb.wa_set_webhook  # as start_sandbox does: the WhatsApp stand-in posts to the bot
+    sb.wa_set_templates(wa_templates.definitions(app.i18n))  # and knows the templates as approved
     await seed_demo(app)
     task = asyncio.create_task(serve(app, handle_signals=False))
     await sb.wait_until(lambda: sb.commands(language_code="kk"), 10, "the bot to start")

@@ -3,16 +3,17 @@ strict Cloud API stand-in posting signed webhooks to it; people act through the 
 
 from __future__ import annotations
 
-import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.channels.whatsapp.events import Inbound
-from storage.models import Account, OutboxMessage
+from bot.reminders import REMINDER_NOTICE
+from bot.services.outbox import Outgoing, Priority
+from storage.models import Account, Meeting, OutboxMessage
 from tests.e2e.conftest import Live
 from tests.e2e.test_journeys import register as register_on_telegram
 from tests.e2e.whatsapp_people import WaPerson, text_of
@@ -113,21 +114,36 @@ async def test_appeal_with_photo_and_location_answered_by_an_aide(live: Live) ->
                         "the resident's location in the topic")
     await sb.send_text(aide, "Здравствуйте! Бригада выедет завтра утром.", chat_id=sb.operator_chat_id,
                        message_thread_id=thread)
+    # the reply goes through the outbox and WhatsApp's delivery to the resident's WhatsApp chat, signed
+    await p.expect("Бригада выедет завтра утром")
     r = await live.app.services.residents.get(int(p.wa_id), "whatsapp")
+    async with live.app.sessions() as s:
+        rows = list(await s.scalars(select(OutboxMessage).where(OutboxMessage.resident_id == r.id)))
+    [row] = [o for o in rows if "Бригада" in json.dumps(o.params, ensure_ascii=False)]
+    assert (row.channel, row.state) == ("whatsapp", "sent") and row.platform_message_id.startswith("wamid.")
 
-    async def reply_row():
-        async with live.app.sessions() as s:
-            rows = list(await s.scalars(select(OutboxMessage).where(OutboxMessage.resident_id == r.id)))
-        return next((o for o in rows if "Бригада" in json.dumps(o.params, ensure_ascii=False)), None)
 
-    row = None
-    for _ in range(150):
-        if (row := await reply_row()) is not None:
-            break
-        await asyncio.sleep(0.1)
-    # the aide's reply goes through the outbox, to the resident's WhatsApp chat (the WhatsApp delivery on the
-    # outbox port takes it from there)
-    assert row is not None and row.channel == "whatsapp"
+LEADS = {"kk": "Жиналыс туралы еске салу:", "ru": "Напоминание о встрече:"}
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_a_meeting_reminder_outside_the_24_hour_window_goes_as_its_template(live: Live, lang: str) -> None:
+    p = await register(live, lang)
+    r = await live.app.services.residents.get(int(p.wa_id), "whatsapp")
+    live.sb.wa_age_window(p.wa_id, 25)  # a day and an hour pass: WhatsApp takes no free-form message now
+    async with live.app.sessions() as s, s.begin():
+        await s.execute(update(Account).where(Account.channel == "whatsapp", Account.account_id == int(p.wa_id))
+                        .values(last_inbound_at=datetime.now(UTC) - timedelta(hours=25)))
+        meeting = await s.scalar(select(Meeting).limit(1))
+    await live.app.outbox.enqueue([Outgoing(f"meeting:{meeting.id}:2h:{r.id}", REMINDER_NOTICE,
+                                            {"meeting_id": meeting.id, "left": 7200}, resident_id=r.id,
+                                            priority=Priority.REMINDER)])
+    live.app.sender.wake.set()
+    m = await p.expect(LEADS[lang])
+    assert m["type"] == "template"
+    assert (m["template"]["name"], m["template"]["language"]["code"]) == ("qatysu_meeting_reminder", lang)
+    place = "Аудандық мәдениет үйі"
+    assert place in text_of(m)  # the reminder itself is the template's parameter
 
 
 async def test_voice_note_appeal_on_whatsapp_reaches_the_operator_chat(live: Live) -> None:

@@ -11,7 +11,8 @@ from pywa_async import WhatsApp
 
 from bot.channels.whatsapp.channel import WhatsAppChannel
 from bot.channels.whatsapp.client import make_client
-from bot.channels.whatsapp.events import CHANNEL
+from bot.channels.whatsapp.delivery import WhatsAppDelivery
+from bot.channels.whatsapp.events import CHANNEL, Status
 from bot.channels.whatsapp.media import WhatsAppMediaStore
 from bot.channels.whatsapp.webhook import Seen, WhatsAppWebhook
 from bot.config import Settings
@@ -38,6 +39,29 @@ class WhatsAppParts:
         host = f"[{s.webhook_host}]" if ":" in s.webhook_host else s.webhook_host
         self.url = f"http://{host}:{port}{s.webhook_path}"
         return self.url
+
+    def delivery(self, limiter: Any, residents: Any, i18n: I18n) -> WhatsAppDelivery:
+        """The outbox's delivery to WhatsApp residents (bot/channels/whatsapp/delivery.py)."""
+        s = self.webhook.settings
+        return WhatsAppDelivery(self.wa, limiter, residents.last_inbound, i18n, s.templates, wait_hours=s.wait_hours)
+
+    def attach_outbox(self, sender: Any, outbox: Any) -> None:
+        """What the webhook tells the outbox: a message's failed status fails its row (the aide's card and the
+        broadcast report show it); a person's notices waiting for the window go when they write."""
+        inbound = self.webhook.on_inbound
+
+        async def on_status(st: Status) -> None:
+            if st.status == "failed":
+                why = "; ".join(f"{code}: {title}" for code, title in st.errors) or "failed"
+                await sender.reported_failed(CHANNEL, st.wamid, why)
+
+        async def on_inbound(wa_id: int, at: Any) -> bool:
+            recorded = await inbound(wa_id, at) if inbound is not None else False
+            if await outbox.due_now(CHANNEL, wa_id):
+                sender.wake.set()
+            return recorded
+
+        self.webhook.on_inbound, self.webhook.on_status = on_inbound, on_status
 
     async def stop(self) -> None:
         await self.webhook.close()
