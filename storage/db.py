@@ -1,9 +1,12 @@
-"""Engine and session factory; SQLite gets WAL, a busy timeout and foreign keys."""
+"""Engine and session factory; SQLite gets WAL, a busy timeout, foreign keys and units of work that take the write
+lock when they begin."""
 
 from __future__ import annotations
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from storage.uow import IMMEDIATE, Sessions
 
 
 def make_engine(url: str, **kwargs: object) -> AsyncEngine:
@@ -19,12 +22,19 @@ def make_engine(url: str, **kwargs: object) -> AsyncEngine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
+        @event.listens_for(engine.sync_engine, "begin")
+        def _unit_takes_the_write_lock(conn):  # pragma: no cover - trivial
+            # a unit of work (storage/uow.py) writes: it takes the lock at once instead of upgrading a read later
+            if conn.get_execution_options().get(IMMEDIATE):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+
         return engine
     return create_async_engine(url, pool_pre_ping=True, **kwargs)
 
 
-def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def make_session_factory(engine: AsyncEngine) -> Sessions:
+    """Sessions that join the current unit of work (storage/uow.py); outside one, a fresh session each."""
+    return Sessions(async_sessionmaker(engine, expire_on_commit=False))
 
 
 def dialect_insert(session: AsyncSession):  # noqa: ANN201 - the dialect's Insert construct
