@@ -116,7 +116,7 @@ async def measure_app(url: str, residents: int, concurrency: int, include_voting
         ids = itertools.count(1)
         people = [J.person(app.i18n, 10_000_000 + i) for i in range(residents)]
         # one driver per person: it knows which journey the person is on
-        with DbCounts(app.engine) as counts:
+        with DbCounts(app.engine, getattr(app.sessions, "unit_engine", app.engine)) as counts:
             seconds = await run_journeys(lambda p: DirectDriver(app, session, latencies, ids), people, concurrency,
                                          include_voting)
         updates = sum(p.updates for p in people)

@@ -1,12 +1,11 @@
-"""Engine and session factory; SQLite gets WAL, a busy timeout, foreign keys and units of work that take the write
-lock when they begin."""
+"""Engine and session factory; SQLite gets WAL, a busy timeout and foreign keys (its units of work: storage/uow.py)."""
 
 from __future__ import annotations
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from storage.uow import IMMEDIATE, Sessions
+from storage.uow import Sessions
 
 
 def make_engine(url: str, **kwargs: object) -> AsyncEngine:
@@ -21,12 +20,6 @@ def make_engine(url: str, **kwargs: object) -> AsyncEngine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
-
-        @event.listens_for(engine.sync_engine, "begin")
-        def _unit_takes_the_write_lock(conn):  # pragma: no cover - trivial
-            # a unit of work (storage/uow.py) writes: it takes the lock at once instead of upgrading a read later
-            if conn.get_execution_options().get(IMMEDIATE):
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_async_engine(url, pool_pre_ping=True, **kwargs)

@@ -6,9 +6,10 @@ services keep their signatures), a service's ``s.begin()`` is a savepoint in the
 exception still undoes only its own block) and nothing is committed before the unit ends. Outside a unit (the
 scheduler, the sender, the CLI, another task) ``sessions()`` is a fresh session as before.
 
-SQLite, one process: units take the database's write lock when they begin (``BEGIN IMMEDIATE``) and one unit runs
-at a time in the process (an asyncio lock), so updates never fight over the lock with sleep-and-retry and a unit
-that read before writing is never refused its write. PostgreSQL keeps its pool and runs units side by side.
+SQLite, one process: one unit runs at a time in the process (an asyncio lock), on one connection of its own that
+runs SQLite inline on the event loop and takes the write lock when the unit begins (storage/sqlite_inline.py), so
+updates never fight over the lock with sleep-and-retry and a unit that read before writing is never refused its
+write. PostgreSQL keeps its pool and runs units side by side.
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-IMMEDIATE = "qatysu_begin_immediate"  # execution option read by storage/db.py's SQLite "begin" listener
 
 
 class _Unit:
@@ -76,12 +75,23 @@ class Sessions:
         self.maker = maker
         bind = maker.kw.get("bind")
         self.sqlite = bind is not None and bind.dialect.name == "sqlite"
-        self._unit_bind = bind.execution_options(**{IMMEDIATE: True}) if self.sqlite else None
+        self._bind, self._unit_bind = bind, None
         self._lock = asyncio.Lock() if self.sqlite else None
 
     @classmethod
     def of(cls, sessions: async_sessionmaker[AsyncSession] | Sessions) -> Sessions:
         return sessions if isinstance(sessions, Sessions) else cls(sessions)
+
+    @property
+    def unit_engine(self) -> Any:
+        """The engine units run on: SQLite's inline one (made on first use), else the sessions' own."""
+        if not self.sqlite:
+            return self._bind
+        if self._unit_bind is None:
+            from storage.sqlite_inline import unit_engine
+
+            self._unit_bind = unit_engine(self._bind)
+        return self._unit_bind
 
     def current(self) -> AsyncSession | None:
         """The session of the unit this task is in, if it is one of ours."""
@@ -116,7 +126,7 @@ class Sessions:
             yield joined
             return
         async with self._lock or contextlib.nullcontext():
-            session = self.maker(bind=self._unit_bind) if self.sqlite else self.maker()
+            session = self.maker(bind=self.unit_engine) if self.sqlite else self.maker()
             unit = _Unit(self, session)
             token = _current.set(unit)
             try:
