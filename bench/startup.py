@@ -65,6 +65,7 @@ async def fill(url: str, residents: int) -> float:
 
 async def child(url: str) -> dict[str, Any]:
     """Runs in a fresh interpreter: what a restart of the bot costs."""
+    __import__("bot")  # first, as `qatysu` imports it: aiogram's types then build on first use
     import psutil
     from aiogram.types import Update
 
