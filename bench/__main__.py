@@ -161,6 +161,12 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
                 note = f"{r['updates']} updates; median / p99 ms"
                 if "ratio_to_bare" in r:
                     note += f"; {r['ratio_to_bare']:.3f} × bare echo throughput"
+                if "sessions_per_update" in r:
+                    note += (f"; per update {r['sessions_per_update']:g} sessions, {r['statements_per_update']:g} "
+                             f"statements, {r['commits_per_update']:g} commits, {r['rollbacks_per_update']:g} "
+                             "rollbacks")
+                if "alone" in r:
+                    note += f"; one resident alone {_ms(r['alone'])} ms"
                 if "bot_rss_mb" in r:
                     note += f"; bot RSS {r['bot_rss_mb']} MB"
                 out.append([name, r["database"], size, f"{r['updates_per_s']:g} updates/s, {_ms(r)}", note])

@@ -18,6 +18,7 @@ from aiogram.types import Message, Update
 
 from bench import journeys as J
 from bench.common import SAMPLE, FreshDatabase, bench_settings, latency, plain
+from bench.counts import DbCounts
 from bench.session import LeanSession
 from bot.app import App, build_app
 
@@ -115,10 +116,17 @@ async def measure_app(url: str, residents: int, concurrency: int, include_voting
         ids = itertools.count(1)
         people = [J.person(app.i18n, 10_000_000 + i) for i in range(residents)]
         # one driver per person: it knows which journey the person is on
-        seconds = await run_journeys(lambda p: DirectDriver(app, session, latencies, ids), people, concurrency,
-                                     include_voting)
+        with DbCounts(app.engine, getattr(app.sessions, "unit_engine", app.engine)) as counts:
+            seconds = await run_journeys(lambda p: DirectDriver(app, session, latencies, ids), people, concurrency,
+                                         include_voting)
+        updates = sum(p.updates for p in people)
         out = {"database": app.engine.dialect.name, "residents": residents, "concurrency": concurrency,
-               **summarize(latencies, sum(p.updates for p in people), seconds)}
+               **summarize(latencies, updates, seconds), **counts.per(updates)}
+        # one resident alone: the latency without waiting behind others
+        alone: dict[str, list[float]] = {}
+        extra = [J.person(app.i18n, 11_000_000 + i) for i in range(max(3, residents // 30))]
+        await run_journeys(lambda p: DirectDriver(app, session, alone, ids), extra, 1, include_voting)
+        out["alone"] = latency([x for v in alone.values() for x in v])
         if include_voting:
             from bench.voting import votes
 

@@ -34,10 +34,13 @@ MY_APPEALS = "Your appeals, newest first. Choose one to see its progress:"
 KIND = "What would you like to send?"
 CATEGORY = "What is it about? Choose a topic."
 PLACE = "Where is the problem? Settlement: <b>{place}</b>"
-TEXT = ("Describe the problem in one message: what happened, where exactly, since when. "
-        "From {min} to {max} characters.")
-FILES = ("You can add up to {max} photos or documents and a location (📎 in Telegram). "
-         "Added: {n}. When ready, press «Continue».")
+# texts with plural forms: (singular, plural), the plural form is looked up
+TEXT = ("Describe the problem in one message: what happened, where exactly, since when. From {min} to {max} character.",
+        "Describe the problem in one message: what happened, where exactly, since when. From {min} to {max} "
+        "characters.")
+FILES = ("You can add up to {max} photo or document and a location (the 📎 button). Added: {n}. When ready, press "
+         "«Continue».", "You can add up to {max} photos or documents and a location (the 📎 button). Added: {n}. "
+         "When ready, press «Continue».")
 PREVIEW = ("<b>Check your appeal</b>\n\nKind: {kind}\nTopic: {category}\nSettlement: {place}\nSigned: {signed}\n"
            "Attachments: {files}{location}\n\n{text}")
 APPEAL_TEXT = {"kk": "Көшедегі шамдар үш күннен бері жанбайды, кешке балалар мектептен қараңғыда қайтады.",
@@ -58,8 +61,12 @@ class Person:
     first_name: str = "Тұрғын"
     updates: int = 0
 
-    def t(self, msgid: str) -> str:
-        text = self.tr._(msgid)
+    def t(self, msgid: str | tuple[str, str]) -> str:
+        if isinstance(msgid, tuple):  # a plural text: the form for many, placeholders left as they are
+            singular, plural = msgid
+            text, msgid = self.tr._tr.ngettext(singular, plural, 5), plural
+        else:
+            text = self.tr._(msgid)
         if text == msgid:
             raise LookupError(f"no {self.lang} translation of {msgid[:60]!r}: the journeys are out of date")
         return head(text)

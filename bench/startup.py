@@ -14,6 +14,7 @@ import asyncio
 import json
 import os
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,16 +65,19 @@ async def fill(url: str, residents: int) -> float:
 
 async def child(url: str) -> dict[str, Any]:
     """Runs in a fresh interpreter: what a restart of the bot costs."""
+    __import__("bot")  # first, as `qatysu` imports it: aiogram's types then build on first use
     import psutil
     from aiogram.types import Update
 
     from bench.common import bench_settings
     from bench.session import LeanSession
     from bot.app import build_app
+    from bot.channels.telegram.costs import settle
 
     imported = time.perf_counter()
     session = LeanSession()
     app = await build_app(bench_settings(url), session=session)
+    settle()  # as `qatysu run` does once it has started
     built = time.perf_counter()
     user = {"id": FIRST_USER + 1, "is_bot": False, "first_name": "Тұрғын", "language_code": "kk"}
     upd = Update.model_validate({"update_id": 1, "message": {
@@ -92,12 +96,14 @@ async def child(url: str) -> dict[str, Any]:
 
 async def measure_one(url: str, residents: int) -> dict[str, Any]:
     filled = await fill(url, residents)
-    started = time.perf_counter()
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.startup", "--child", url,
-                                                stdout=asyncio.subprocess.PIPE,
-                                                cwd=ROOT,
-                                                env={**os.environ, "QATYSU_CONFIG": os.devnull})
-    out, _ = await proc.communicate()
+    with tempfile.TemporaryDirectory(prefix="qatysu-startup-") as tmp:
+        empty = Path(tmp) / "config.toml"  # no config file's settings: only the benchmark's own
+        empty.write_text("")
+        started = time.perf_counter()
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.startup", "--child", url,
+                                                    stdout=asyncio.subprocess.PIPE, cwd=ROOT,
+                                                    env={**os.environ, "QATYSU_CONFIG": str(empty)})
+        out, _ = await proc.communicate()
     wall = time.perf_counter() - started
     if proc.returncode != 0:
         raise RuntimeError(f"the start-up child failed ({proc.returncode})")

@@ -49,15 +49,15 @@ def _rows(n_votes: int, n_projects: int, seed: int) -> tuple[list[tuple], list[t
                  T0 + timedelta(minutes=i), T0 + timedelta(minutes=i)) for i in range(1, n_projects + 1)]
     weights = [1 / k for k in range(1, n_projects + 1)]  # a few popular projects, a long tail
     choices = rng.choices(range(1, n_projects + 1), weights=weights, k=n_votes)
-    residents = [(i, "telegram", 10_000_000 + i, 10_000_000 + i, KATO, f"{i:064x}", at, "v1", at, at, at)
+    residents = [(i, KATO, f"{i:064x}", at, "v1", at, at, at)  # accounts are not needed for a tally
                  for i in range(1, n_votes + 1)]
     votes = [(i, 1, choices[i - 1], i, f"{i:064x}", 1, f"R{i:011d}", at) for i in range(1, n_votes + 1)]
     return projects, residents, votes
 
 
 PROJECT_COLS = ("id", "campaign_id", "title", "cost_tenge", "territory_kato", "status", "created_at", "submitted_at")
-RESIDENT_COLS = ("id", "channel", "user_id", "chat_id", "territory_kato", "phone_hash", "phone_verified_at",
-                 "consent_version", "consent_at", "registered_at", "created_at")
+RESIDENT_COLS = ("id", "territory_kato", "phone_hash", "phone_verified_at", "consent_version", "consent_at",
+                 "registered_at", "created_at")
 RESIDENT_FIXED = {"notifications": True, "reachable": True, "is_demo": False}
 VOTE_COLS = ("id", "campaign_id", "project_id", "resident_id", "voter_token", "slot", "receipt", "created_at")
 

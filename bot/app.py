@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channels.telegram import errors, operator, private
 from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.telegram.costs import KeepResponseTypes
 from bot.channels.telegram.delivery import TelegramDelivery
 from bot.channels.telegram.media import TelegramMediaStore
 from bot.channels.telegram.middlewares import ChatSerializer, Throttle, warn_too_fast
@@ -135,6 +136,7 @@ async def build_app(settings: Settings, session: BaseSession | None = None, *, m
                         media=MediaService(sessions))
     bot = make_bot(settings, session)
     bot.session.middleware(RetryAfter())
+    bot.session.middleware(KeepResponseTypes())  # Response[T] built once per method (bot/channels/telegram/costs.py)
     # a batch is about a second of sending: what a crash can leave "unknown" stays small
     # one process: the limits in memory; several ([redis] url): shared through Redis by every sender.
     # Every message the bot sends on its own is an outbox row of a notice kind registered here once, worded

@@ -8,6 +8,7 @@ import logging
 
 from bot.app import App, build_app
 from bot.channels.telegram.commands import set_command_menus
+from bot.channels.telegram.costs import settle
 from bot.config import Settings
 from bot.scheduler import build_scheduler
 
@@ -44,6 +45,7 @@ async def serve(app: App, *, handle_signals: bool = True) -> None:
 
 async def run(settings: Settings) -> int:
     app = await build_app(settings)
+    settle()  # start-up done: frozen out of the collector's way
     try:
         await serve(app)
     finally:

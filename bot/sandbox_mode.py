@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.app import App, build_app
+from bot.channels.telegram.costs import settle
 from bot.channels.whatsapp import templates as wa_templates
 from bot.config import Settings
 from bot.runner import serve
@@ -112,6 +113,7 @@ async def start_sandbox(settings: Settings, port: int | None = None) -> tuple[Sa
 
 async def run_sandbox(settings: Settings) -> int:
     sb, app = await start_sandbox(settings)
+    settle()  # start-up done: frozen out of the collector's way (bot/channels/telegram/costs.py)
     print(f"\nNo Telegram token is set, so Qatysu runs against the local sandbox (Telegram and WhatsApp).\n"
           f"Open {sb.page_url} in a browser to chat with the bot as residents, the aide, the secretary\n"
           f"and an administrator.\n"

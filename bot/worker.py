@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app import App, build_app
+from bot.channels.telegram.costs import settle
 from bot.config import Settings
 from bot.lease import CHECK_SECONDS, make_lease
 from bot.scheduler import build_scheduler
@@ -74,6 +75,7 @@ async def work(app: App, stop: asyncio.Event) -> None:
 async def run_worker(settings: Settings) -> int:
     app = await build_app(settings)
     stop = asyncio.Event()
+    settle()  # start-up done: frozen out of the collector's way (bot/channels/telegram/costs.py)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)

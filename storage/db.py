@@ -1,9 +1,11 @@
-"""Engine and session factory; SQLite gets WAL, a busy timeout and foreign keys."""
+"""Engine and session factory; SQLite gets WAL, a busy timeout and foreign keys (its units of work: storage/uow.py)."""
 
 from __future__ import annotations
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from storage.uow import Sessions
 
 
 def make_engine(url: str, **kwargs: object) -> AsyncEngine:
@@ -16,15 +18,16 @@ def make_engine(url: str, **kwargs: object) -> AsyncEngine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA synchronous=FULL")  # a commit the bot acted on survives a power cut too
             cur.close()
 
         return engine
     return create_async_engine(url, pool_pre_ping=True, **kwargs)
 
 
-def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def make_session_factory(engine: AsyncEngine) -> Sessions:
+    """Sessions that join the current unit of work (storage/uow.py); outside one, a fresh session each."""
+    return Sessions(async_sessionmaker(engine, expire_on_commit=False))
 
 
 def dialect_insert(session: AsyncSession):  # noqa: ANN201 - the dialect's Insert construct

@@ -1,15 +1,22 @@
-"""Conversation state store: one row per chat, written before the bot answers."""
+"""Conversation state store: one row per chat, written before the bot answers.
+
+Plain SQL on the hot path (Core, no ORM objects): one SELECT to read, one upsert to write. Inside a unit of work
+(storage/uow.py) both run in the update's own session and transaction."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.models import ConversationState
+from storage.db import dialect_insert
+from storage.models import ConversationState, utcnow
+from storage.uow import Sessions
+
+_T = ConversationState.__table__
+_READ = select(_T.c.flow, _T.c.step, _T.c.data)
 
 
 @dataclass
@@ -20,31 +27,25 @@ class State:
 
 
 class StateStore:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], channel: str = "telegram") -> None:
-        self._sessions = sessions
+    def __init__(self, sessions: async_sessionmaker[AsyncSession] | Sessions, channel: str = "telegram") -> None:
+        self._sessions = Sessions.of(sessions)
         self._channel = channel
+
+    def unit(self):  # noqa: ANN201 - an async context manager: one unit of work (storage/uow.py)
+        return self._sessions.unit()
 
     async def get(self, chat_id: int) -> State | None:
         async with self._sessions() as s:
-            row = await s.get(ConversationState, (self._channel, chat_id))
+            row = (await s.execute(_READ.where(_T.c.channel == self._channel, _T.c.chat_id == chat_id))).first()
             return None if row is None else State(row.flow, row.step, dict(row.data or {}))
 
     async def set(self, chat_id: int, state: State) -> None:
-        try:
-            await self._write(chat_id, state)
-        except IntegrityError:  # another worker inserted the row first: now it is an update
-            await self._write(chat_id, state)
-
-    async def _write(self, chat_id: int, state: State) -> None:
-        async with self._sessions() as s, s.begin():
-            row = await s.get(ConversationState, (self._channel, chat_id))
-            if row is None:
-                s.add(ConversationState(channel=self._channel, chat_id=chat_id, flow=state.flow,
-                                        step=state.step, data=dict(state.data)))
-            else:
-                row.flow, row.step, row.data = state.flow, state.step, dict(state.data)
+        """One statement, whoever wrote the row first: an upsert."""
+        values = dict(flow=state.flow, step=state.step, data=dict(state.data), updated_at=utcnow())
+        async with self._sessions.write() as s:
+            insert = dialect_insert(s)(_T).values(channel=self._channel, chat_id=chat_id, **values)
+            await s.execute(insert.on_conflict_do_update(index_elements=[_T.c.channel, _T.c.chat_id], set_=values))
 
     async def clear(self, chat_id: int) -> None:
-        async with self._sessions() as s, s.begin():
-            await s.execute(delete(ConversationState).where(
-                ConversationState.channel == self._channel, ConversationState.chat_id == chat_id))
+        async with self._sessions.write() as s:
+            await s.execute(delete(_T).where(_T.c.channel == self._channel, _T.c.chat_id == chat_id))

@@ -1,7 +1,9 @@
 """Telegram's sending limits: overall per second, per private chat per second, per group per minute.
 
 Each send reserves the earliest slot that keeps all three limits, then waits for it; reservations are
-made under a lock so concurrent senders never share a slot.
+made under a lock so concurrent senders never share a slot. Time the overall limit went unused (a sender late for
+its slot, a pause between batches) is credited up to ``credit_s``: the next sends may catch up by that much, as
+Telegram's (and the sandbox's) buckets allow a burst of about a second.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from collections.abc import Callable
 
 class RateLimiter:
     def __init__(self, overall_per_s: float = 30, private_per_s: float = 1, group_per_min: float = 20,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, credit_s: float = 0.2) -> None:
         self._overall_gap = 1 / overall_per_s
+        self._credit = credit_s
         self._private_gap = 1 / private_per_s
         self._group_limit = max(1, int(group_per_min))
         self._clock = clock
@@ -27,7 +30,8 @@ class RateLimiter:
 
     def _reserve(self, chat_id: int) -> float:
         now = self._clock()
-        slot = max(now, self._next_overall)
+        virtual = max(now - self._credit, self._next_overall)  # its place in the overall schedule: unused time
+        slot = earliest = max(now, virtual)                    # is credited, up to credit_s; never sent in the past
         if chat_id > 0:
             slot = max(slot, self._next_chat.get(chat_id, -math.inf))
         else:
@@ -37,7 +41,7 @@ class RateLimiter:
             if len(window) >= self._group_limit:
                 slot = max(slot, window[-self._group_limit] + 60)
             window.append(slot)
-        self._next_overall = slot + self._overall_gap
+        self._next_overall = (virtual if slot == earliest else slot) + self._overall_gap
         if chat_id > 0:
             self._next_chat[chat_id] = slot + self._private_gap
             if len(self._next_chat) > 50_000:  # forget chats whose slot has long passed

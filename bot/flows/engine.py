@@ -29,7 +29,23 @@ class Conversations:
 
     async def handle(self, event: Event, deliver: Callable[[list[Screen]], Awaitable[None]] | None = None
                      ) -> list[Screen]:
-        """Answer an event. With ``deliver`` the person gets the screens before the effects run."""
+        """Answer an event. With ``deliver`` the person gets the screens before the effects run.
+
+        The work of the update is one unit of work (storage/uow.py): one session, one transaction, committed with
+        the new state before any reply is sent, so a crash after it loses no step."""
+        async with self.store.unit():
+            ctx = await self._answer(event)
+        if deliver is not None:
+            await deliver(ctx.screens)
+        for name, ref in ctx.effects:
+            if self.effects is not None:
+                try:
+                    await self.effects(name, ref)
+                except Exception:  # noqa: BLE001 - the operator chat catches up from the database later
+                    log.exception("effect %s %s failed", name, ref)
+        return ctx.screens
+
+    async def _answer(self, event: Event) -> Ctx:
         resident = await self.services.residents.get(event.user_id, event.channel)
         if resident is None and event.phone:  # the channel vouches for the number: the same person as elsewhere
             resident = await self.services.residents.link_phone(event.user_id, event.chat_id, event.phone,
@@ -44,7 +60,6 @@ class Conversations:
                   settings=self.settings, resident=resident, state=state, flows=self.flows)
         before = None if state is None else replace(state, data=copy.deepcopy(state.data))
         await self._route(ctx)
-        # the state is written before any reply is sent: a crash after this loses no step
         if ctx.state is None:
             if state is not None:
                 await self.store.clear(event.chat_id)
@@ -55,15 +70,7 @@ class Conversations:
                 await menu.show(ctx)
             else:
                 ctx.show(ctx.tr._("To begin, send /start."))
-        if deliver is not None:
-            await deliver(ctx.screens)
-        for name, ref in ctx.effects:
-            if self.effects is not None:
-                try:
-                    await self.effects(name, ref)
-                except Exception:  # noqa: BLE001 - the operator chat catches up from the database later
-                    log.exception("effect %s %s failed", name, ref)
-        return ctx.screens
+        return ctx
 
     async def edited(self, event: Event) -> list[Screen]:
         """An edited message is not re-read: say so, in the person's language."""

@@ -13,9 +13,6 @@ from datetime import UTC, timedelta
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from icalendar import Calendar
-from icalendar import Event as CalendarEvent
-
 from bot.flows.base import Button, esc
 from bot.flows.buttons import Int, Kind
 from bot.i18n import N_
@@ -82,6 +79,9 @@ def as_buttons(rows: list[list[dict[str, Any]]]) -> list[list[Button]]:
 
 def ics(tr: Translator, meeting: Meeting, territory_name: str) -> bytes:
     """An iCalendar file for the meeting: UID stable per meeting, times in UTC, texts in ``tr``'s language."""
+    from icalendar import Calendar  # only when someone asks for the file: start-up does not need it
+    from icalendar import Event as CalendarEvent
+
     cal = Calendar()
     cal.add("prodid", "-//Qatysu//meetings//KK-RU")
     cal.add("version", "2.0")

@@ -33,6 +33,7 @@ from sqlalchemy import text
 
 from bot.app import App
 from bot.channels.telegram.commands import set_command_menus
+from bot.channels.telegram.costs import settle
 from storage.migrate import alembic_config
 
 log = logging.getLogger("qatysu.web")
@@ -185,6 +186,7 @@ async def run_web(settings) -> int:
         raise NotMigrated(f"the database is at {sorted(heads) or 'no revision'}, the code at {sorted(code_heads())}:"
                           " run `qatysu db upgrade` once before starting the web replicas")
     app = await build_app(settings, migrate=False)
+    settle()  # start-up done: frozen out of the collector's way (bot/channels/telegram/costs.py)
     try:
         await serve_web(app)
     finally:

@@ -1,0 +1,138 @@
+"""One unit of work per update: one session, one transaction, one commit.
+
+The dispatcher layer (bot/flows/engine.py) opens a unit with ``sessions.unit()`` around the work of one update.
+Inside it, every ``sessions()`` a service opens is that unit's session (a context variable holds it, so the
+services keep their signatures), a service's ``s.begin()`` is a savepoint in the unit's transaction (its
+exception still undoes only its own block) and nothing is committed before the unit ends. Outside a unit (the
+scheduler, the sender, the CLI, another task) ``sessions()`` is a fresh session as before.
+
+SQLite, one process: one unit runs at a time in the process (an asyncio lock), on one connection of its own that
+runs SQLite inline on the event loop and takes the write lock when the unit begins (storage/sqlite_inline.py), so
+updates never fight over the lock with sleep-and-retry and a unit that read before writing is never refused its
+write. PostgreSQL keeps its pool and runs units side by side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextvars import ContextVar
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+
+class _Unit:
+    __slots__ = ("owner", "session", "task", "open")
+
+    def __init__(self, owner: Sessions, session: AsyncSession) -> None:
+        self.owner, self.session, self.task, self.open = owner, session, asyncio.current_task(), True
+
+
+_current: ContextVar[_Unit | None] = ContextVar("qatysu_unit_of_work", default=None)
+
+
+class JoinedSession:
+    """The unit's session as a service sees it: ``begin()`` is a savepoint, ``commit()`` only flushes, ``close()``
+    leaves it open; everything else is the session's own."""
+
+    __slots__ = ("_s",)
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._s, name)
+
+    def begin(self) -> Any:
+        return self._s.begin_nested()
+
+    async def commit(self) -> None:
+        await self._s.flush()
+
+    async def close(self) -> None:
+        return None
+
+
+class _Joined:
+    __slots__ = ("_proxy",)
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._proxy = JoinedSession(session)
+
+    async def __aenter__(self) -> JoinedSession:
+        return self._proxy
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None  # the unit closes its session
+
+
+class Sessions:
+    """A drop-in for ``async_sessionmaker`` that joins the current unit of work (see the module's doc)."""
+
+    def __init__(self, maker: async_sessionmaker[AsyncSession]) -> None:
+        self.maker = maker
+        bind = maker.kw.get("bind")
+        self.sqlite = bind is not None and bind.dialect.name == "sqlite"
+        self._bind, self._unit_bind = bind, None
+        self._lock = asyncio.Lock() if self.sqlite else None
+
+    @classmethod
+    def of(cls, sessions: async_sessionmaker[AsyncSession] | Sessions) -> Sessions:
+        return sessions if isinstance(sessions, Sessions) else cls(sessions)
+
+    @property
+    def unit_engine(self) -> Any:
+        """The engine units run on: SQLite's inline one (made on first use), else the sessions' own."""
+        if not self.sqlite:
+            return self._bind
+        if self._unit_bind is None:
+            from storage.sqlite_inline import unit_engine
+
+            self._unit_bind = unit_engine(self._bind)
+        return self._unit_bind
+
+    def current(self) -> AsyncSession | None:
+        """The session of the unit this task is in, if it is one of ours."""
+        unit = _current.get()
+        if unit is None or unit.owner is not self or not unit.open or unit.task is not asyncio.current_task():
+            return None
+        return unit.session
+
+    def __call__(self, **kw: Any) -> Any:
+        session = None if kw else self.current()
+        return self.maker(**kw) if session is None else _Joined(session)
+
+    def __getattr__(self, name: str) -> Any:  # kw, configure, class_ …: the maker's
+        return getattr(self.maker, name)
+
+    @contextlib.asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """A session in a transaction for one statement that cannot half-fail: the unit's own session without a
+        savepoint inside a unit, a fresh session committed at the end outside one."""
+        session = self.current()
+        if session is not None:
+            yield session
+            return
+        async with self.maker() as s, s.begin():
+            yield s
+
+    @contextlib.asynccontextmanager
+    async def unit(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: committed when the block ends, rolled back if it raises. Nested: joins the outer."""
+        joined = self.current()
+        if joined is not None:
+            yield joined
+            return
+        async with self._lock or contextlib.nullcontext():
+            session = self.maker(bind=self.unit_engine) if self.sqlite else self.maker()
+            unit = _Unit(self, session)
+            token = _current.set(unit)
+            try:
+                async with session:
+                    yield session
+                    await session.commit()
+            finally:
+                unit.open = False
+                _current.reset(token)
