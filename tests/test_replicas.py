@@ -19,6 +19,7 @@ from bot.channels.telegram.web import SECRET_HEADER, Webhook
 from bot.config import Settings
 from bot.middlewares import Throttle
 from bot.redis_locks import ChatOrder, DoneUpdates, RedisFlood, RedisLocks, connect
+from tests.support.telegram import Person
 
 REDIS_URL = os.environ.get("QATYSU_TEST_REDIS_URL", "redis://127.0.0.1:6379/10")
 
@@ -116,6 +117,58 @@ async def test_an_update_whose_handling_crashed_is_handled_when_delivered_again(
     await b(handler, update(31, 9), {})  # Telegram delivers it again, to another replica
     await b(handler, update(32, 9), {})  # and the chat goes on
     assert handled == [31, 32]
+
+
+@needs_redis
+async def test_a_failed_update_answered_by_the_errors_router_does_not_hold_the_chats_next_one(redis) -> None:
+    """The errors router (outside the serializer) answers a failed update: 200, Telegram never delivers it again.
+    It must leave the chat's queue then, or the chat's next update waits for it until its turn is given up as
+    stale: on a real clock 15 s, past Telegram's window for answering a press (the live replica run stalled so)."""
+    client, prefix = redis
+    order = ChatOrder(client, prefix)
+    frozen = SharedChatSerializer(RedisLocks(client, prefix + "lock:"), order, DoneUpdates(client, prefix, order),
+                                  clock=lambda: 0.0)  # a turn is never skipped as stale here
+    handled: list[int] = []
+
+    async def failing(event, data):
+        raise RuntimeError("a bug in a flow")
+
+    async def handler(event, data):
+        handled.append(event.update_id)
+
+    with pytest.raises(RuntimeError):
+        await frozen(failing, update(51, 6), {})  # the errors router takes it from here and answers 200
+    await asyncio.wait_for(frozen(handler, update(52, 6), {}), 10)  # before the fix: waited for 51 forever
+    assert handled == [52]
+    assert await order.lowest(6) is None
+
+
+async def test_a_press_handled_after_telegrams_answer_window_still_gets_its_screen(app: App, tg) -> None:
+    """A press delivered again after a replica died is handled after the chat's lock expired, past the 15 s in
+    which Telegram takes its answer: the answer is refused, and the resident must still get the next screen (the
+    live replica run stalled on exactly this: no consent screen after the language press)."""
+    who = Person(601, language_code="kk")
+    await tg.text(who, "/start")
+    tg.session.presses_too_old = True
+    sent = await tg.click(who, "Қазақша")
+    assert sent and "Дербес деректерді" in sent[-1].text  # the consent screen came
+    sent = await tg.click(who, "Келісемін")
+    assert "Қай жерде тұрасыз" in sent[-1].text
+
+
+async def test_a_failed_press_too_old_to_answer_still_tells_the_person(app: App, tg, monkeypatch) -> None:
+    """The errors router's apology goes out even when the press can no longer be answered."""
+    who = Person(602, language_code="kk")
+    await tg.text(who, "/start")
+
+    async def broken(*a, **kw):
+        raise RuntimeError("a bug in a flow")
+
+    monkeypatch.setattr(app.conversations, "handle", broken)
+    tg.session.presses_too_old = True
+    sent = await tg.click(who, "Қазақша")
+    assert [m.text for m in sent] == [app.i18n("kk")._("Sorry, something went wrong. Please try again, or send "
+                                                       "/menu.")]
 
 
 @needs_redis
