@@ -5,6 +5,7 @@ Redis (a chat's order, updates done once, the flood throttle). The Redis tests n
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
 
@@ -12,13 +13,14 @@ import pytest
 from aiogram.types import Update
 from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.app import App
 from bot.channels.telegram.replicas import SharedChatSerializer
 from bot.channels.telegram.web import SECRET_HEADER, Webhook
 from bot.config import Settings
 from bot.middlewares import Throttle
-from bot.redis_locks import ChatOrder, DoneUpdates, RedisFlood, RedisLocks, connect
+from bot.redis_locks import RENEW, ChatOrder, DoneUpdates, RedisFlood, RedisLocks, connect
 from tests.support.telegram import Person
 
 REDIS_URL = os.environ.get("QATYSU_TEST_REDIS_URL", "redis://127.0.0.1:6379/10")
@@ -117,6 +119,52 @@ async def test_an_update_whose_handling_crashed_is_handled_when_delivered_again(
     await b(handler, update(31, 9), {})  # Telegram delivers it again, to another replica
     await b(handler, update(32, 9), {})  # and the chat goes on
     assert handled == [31, 32]
+
+
+class CancelMidCommand:
+    """The shared Redis as redis-py 8 behaves when a task is cancelled inside a command: the cancellation comes
+    out as a ConnectionError (seen in a loop of cancelled ``eval`` calls on this machine's Redis). Here the first
+    renewal is slow enough to be inside its command when the holder ends; the others are quick."""
+
+    def __init__(self, client) -> None:
+        self.client, self.renewing = client, asyncio.Event()
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+    async def eval(self, script, *args):
+        if script == RENEW and not self.renewing.is_set():
+            self.renewing.set()
+            try:
+                await asyncio.sleep(0.3)
+            except asyncio.CancelledError:
+                raise RedisConnectionError("Connection closed by server.") from None
+        return await self.client.eval(script, *args)
+
+
+@needs_redis
+async def test_a_lock_is_released_when_its_holder_ends_during_a_renewal(redis) -> None:
+    """The live replica runs stalled for good: a chat lock's holder ended while the lock's renewal was inside its
+    Redis command; the cancelled renewal came out as a ConnectionError, renewed on, and the holder awaited it for
+    ever, keeping the chat (and the webhook's connection) until the end."""
+    client, prefix = redis
+    slow = CancelMidCommand(client)
+    locks = RedisLocks(slow, prefix + "lock:", ttl=1.5)  # renewed every 0.5 s
+
+    async def hold_through_a_renewal() -> None:
+        async with locks.hold("chat:9"):
+            await slow.renewing.wait()  # the renewal is inside its command now
+
+    holder = asyncio.create_task(hold_through_a_renewal())
+    await asyncio.wait({holder}, timeout=10)
+    ended = holder.done()
+    holder.cancel()  # (before the fix it never ends by itself)
+    with contextlib.suppress(asyncio.CancelledError):
+        await holder
+    assert ended  # the holder ended once its work was done
+    assert not await client.exists(prefix + "lock:chat:9")  # released: the chat's next update may go
+    async with locks.hold("chat:9"):
+        pass
 
 
 @needs_redis

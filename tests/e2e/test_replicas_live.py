@@ -26,6 +26,7 @@ pytestmark = [
     pytest.mark.skipif(not os.environ.get("QATYSU_LIVE_REPLICAS"),
                        reason="live replica runs are opt-in (QATYSU_LIVE_REPLICAS=1): a replica run can still stall"),
 ]
+RESIDENTS = int(os.environ.get("QATYSU_LIVE_RESIDENTS", "200"))
 
 
 def check_once_and_in_order(c: R.Cluster, people) -> dict[int | None, list[int]]:
@@ -54,7 +55,7 @@ async def burst(c: R.Cluster, p) -> None:
 async def test_three_replicas_handle_every_update_once_and_in_order(tmp_path: Path) -> None:
     await _reset_postgres(PG_URL)
     async with R.cluster(3, PG_URL, REDIS_URL, tmp_path) as c:
-        people = await R.residents(c.sb, 60)
+        people = await R.residents(c.sb, RESIDENTS)
         await R.journeys(c, people)
         menus_before = {p.user_id: len(c.sb.bot_messages(p.user_id)) for p in people}
         await asyncio.gather(*(burst(c, p) for p in people))
@@ -71,7 +72,7 @@ async def test_three_replicas_handle_every_update_once_and_in_order(tmp_path: Pa
 async def test_a_replica_killed_midway_its_updates_are_handled_once_elsewhere(tmp_path: Path) -> None:
     await _reset_postgres(PG_URL)
     async with R.cluster(3, PG_URL, REDIS_URL, tmp_path) as c:
-        people = await R.residents(c.sb, 40)
+        people = await R.residents(c.sb, RESIDENTS)
         victim = c.replicas[0]
         journeys = asyncio.create_task(R.journeys(c, people))
         await c.sb.wait_until(lambda: len(victim.handled()) >= 15 and c.forwarder.in_flight.get(victim.url),
