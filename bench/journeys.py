@@ -21,10 +21,10 @@ Button = dict[str, Any]
 GREETING = "Welcome to Qatysu! Choose a language."
 CONSENT = (
     "<b>Consent to the processing of personal data</b>\n\n"
-    "To answer you, the akimat keeps your Telegram ID, your language and your settlement; if you share them, "
-    "also your phone number and name. They are used only for your appeals, votes, questions and notices and are "
-    "stored in Kazakhstan. They are not given to third parties except as the law provides: appeals are registered "
-    "in the eOtinish system and may be forwarded to the body competent to answer them.")
+    "To answer you, the akimat keeps your account ID in the messenger, your language and your settlement; if you "
+    "share them, also your phone number and name. They are used only for your appeals, votes, questions and notices "
+    "and are stored in Kazakhstan. They are not given to third parties except as the law provides: appeals are "
+    "registered in the eOtinish system and may be forwarded to the body competent to answer them.")
 WHERE = "Where do you live? Choose your settlement or type part of its name."
 PHONE = ("Share your phone number with the button below. The akimat needs it to answer your complaints "
          "and requests, and it is needed for voting in the People's Budget. You can skip this now.")

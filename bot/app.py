@@ -20,10 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channels.telegram import errors, operator, private
 from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.telegram.delivery import TelegramDelivery
+from bot.channels.telegram.middlewares import ChatSerializer, Throttle, warn_too_fast
+from bot.channels.telegram.retry import RetryAfter
 from bot.config import Settings
 from bot.delivery.broadcasts import BroadcastDesk
 from bot.delivery.notices import Notices
-from bot.delivery.retry import RetryAfter
 from bot.delivery.sender import OutboxSender
 from bot.delivery.shared_limit import make_limiter
 from bot.desk.desk import Desk
@@ -33,7 +35,6 @@ from bot.flows.base import Services
 from bot.flows.budget_notice_texts import BudgetTexts
 from bot.flows.engine import Conversations
 from bot.i18n import I18n
-from bot.middlewares import ChatSerializer, Throttle, warn_too_fast
 from bot.reminders import MeetingNotices
 from bot.services.appeals import AppealService
 from bot.services.broadcasts import BroadcastService
@@ -75,9 +76,7 @@ class App:
 
     async def close(self) -> None:
         await self.bot.session.close()
-        close_limiter = getattr(self.sender.limiter, "close", None)
-        if close_limiter is not None:
-            await close_limiter()
+        await self.sender.close()
         await self.engine.dispose()
         if self.redis is not None:
             await self.redis.aclose()
@@ -134,13 +133,14 @@ async def build_app(settings: Settings, session: BaseSession | None = None, *, m
     # Every message the bot sends on its own is an outbox row of a notice kind registered here once, worded
     # in the reader's language when the sender takes it (bot/delivery/notices.py)
     notices = Notices(settings.locale.default)
-    sender = OutboxSender(bot, outbox, notices, make_limiter(settings),
+    sender = OutboxSender({"telegram": TelegramDelivery(bot, make_limiter(settings))}, outbox, notices,
                           batch=max(8, min(100, round(d.overall_per_second))), engine=engine)
     desk = Desk(bot, services, settings, i18n, outbox, wake_sender=sender.wake.set, send_now=sender.send_now)
     desk.register(notices)
     effects = Effects()
     effects.register("appeal_", desk.on_effect)
-    broadcast_desk = BroadcastDesk(bot, services, settings, i18n, wake_sender=sender.wake.set)
+    telegram = TelegramChannel(bot)  # the residents' channel; the operator chat stays Telegram's own
+    broadcast_desk = BroadcastDesk(telegram, services, settings, i18n, wake_sender=sender.wake.set)
     broadcast_desk.register(notices)
     effects.register("broadcast_", broadcast_desk.on_effect)
     effects.register("meeting_created", broadcast_desk.on_meeting_effect)  # the announcement is a broadcast
@@ -166,6 +166,6 @@ async def build_app(settings: Settings, session: BaseSession | None = None, *, m
                        errors.make_router())
     dp["conversations"], dp["i18n"], dp["services"], dp["settings"] = conversations, i18n, services, settings
     dp["operator_desk"] = OperatorDesk(desk)
-    dp["telegram"] = TelegramChannel(bot)  # the residents' channel; the operator chat stays Telegram's own
+    dp["telegram"] = telegram
     return App(settings, engine, sessions, i18n, services, conversations, bot, dp, outbox, sender, desk, effects,
                broadcast_desk, redis)

@@ -112,7 +112,9 @@ class LocaleSettings(BaseModel):
 
 
 class PrivacySettings(BaseModel):
-    consent_version: str = "2026-12-05"  # the consent text changed: what deletion keeps, third parties, withdrawal
+    # the consent text changed: 2026-12-05 what deletion keeps, third parties, withdrawal; 2026-12-06 "your account ID
+    # in the messenger" instead of "your Telegram ID" (a resident may write from another channel)
+    consent_version: str = "2026-12-06"
     # The secret key of the keyed hash of phone numbers, never kept in the database. Give it here (or in
     # QATYSU_PRIVACY__PHONE_HASH_KEY) or, better, as a file made by `qatysu keys create --output PATH`.
     phone_hash_key: SecretStr | None = None
@@ -196,12 +198,44 @@ class SandboxSettings(BaseModel):
     database_url: str = "sqlite+aiosqlite:///qatysu-sandbox.db"
 
 
+class WhatsAppSettings(BaseModel):
+    """A WhatsApp Business number on the Cloud API (README "WhatsApp"). Off until ``phone_number_id`` and
+    ``token`` are set; the sandbox (``qatysu run`` with no tokens) fills them for its own stand-in."""
+
+    phone_number_id: str | None = None  # the business number's id in the Meta app, not the number itself
+    token: SecretStr | None = None  # a system user's access token with whatsapp_business_messaging
+    app_secret: SecretStr | None = None  # signs every webhook (X-Hub-Signature-256); unsigned ones are refused
+    verify_token: SecretStr | None = None  # echoed once in the webhook handshake
+    api_base: str = "https://graph.facebook.com"
+    api_version: str = "23.0"
+    webhook_path: str = "/whatsapp"  # where Meta posts, behind TLS (nginx passes it to webhook_host:port)
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = Field(8081, ge=0, le=65535)
+    per_second: float = Field(80, gt=0)  # the number's throughput (Meta's default 80 messages a second)
+    # a notice that can go neither free-form nor as a template waits this long for the person to write, then
+    # it is undeliverable (shown on the appeal card and the broadcast report)
+    wait_hours: float = Field(72, gt=0)
+    # approved message templates for notices outside the 24-hour window: {notice kind: {language: name}};
+    # deploy/whatsapp-templates.json holds them, ready to submit for approval
+    templates: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+    @field_validator("phone_number_id", "token", "app_secret", "verify_token", mode="before")
+    @classmethod
+    def _blank_is_none(cls, v: object) -> object:
+        return None if v in ("", None) else v
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.phone_number_id and self.token)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="QATYSU_", env_nested_delimiter="__", extra="ignore", toml_file=None
     )
 
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    whatsapp: WhatsAppSettings = Field(default_factory=WhatsAppSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     roles: RolesSettings = Field(default_factory=RolesSettings)

@@ -1,4 +1,5 @@
-"""python -m sandbox [--token T] [--port P] [--no-rate-limits]: run the sandbox until Ctrl+C."""
+"""python -m sandbox [--token T] [--port P] [--no-rate-limits] [--wa-templates FILE] [--wa-webhook URL]: run the
+sandbox (Telegram Bot API and WhatsApp Cloud API stand-ins, and the page) until Ctrl+C."""
 
 from __future__ import annotations
 
@@ -18,6 +19,13 @@ async def _main(args: argparse.Namespace) -> None:
     )
     print(f"Bot API:  {sandbox.api_base}  (TelegramAPIServer.from_base)")
     print(f"Token:    {args.token}")
+    if args.wa_templates:
+        print(f"WhatsApp templates: {len(sandbox.wa_load_templates(args.wa_templates))} from {args.wa_templates}")
+    if args.wa_webhook:
+        await sandbox.wa_set_webhook(args.wa_webhook)  # the bot must already answer the handshake
+    wa = sandbox.wa_config
+    print(f"WhatsApp: graph base {wa['graph_base']}  phone_number_id {wa['phone_number_id']}")
+    print(f"          token {wa['token']}  app secret {wa['app_secret']}  verify token {wa['verify_token']}")
     print(f"Page:     {sandbox.page_url}", flush=True)
     try:
         await asyncio.Event().wait()
@@ -32,6 +40,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument("--no-rate-limits", action="store_true")
     parser.add_argument("--no-forum", action="store_true")
+    parser.add_argument("--wa-templates", help="JSON file of approved WhatsApp templates")
+    parser.add_argument("--wa-webhook", help="the bot's WhatsApp webhook URL (loopback) to subscribe at start")
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_main(parser.parse_args()))
 

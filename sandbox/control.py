@@ -160,8 +160,7 @@ class ControlRoutes:
 
     async def rate_limits(self, request: web.Request) -> Any:
         body = await self._body(request)
-        self.sb.limiter.enabled = bool(body.get("enabled", self.sb.limiter.enabled))
-        self.sb.limiter.reset()
+        self.sb.rate_limits = bool(body.get("enabled", self.sb.limiter.enabled))  # Telegram's and WhatsApp's
         self.sb.world.publish({"type": "chats"})
         return {"enabled": self.sb.limiter.enabled}
 

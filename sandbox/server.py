@@ -14,13 +14,20 @@ from .control import ControlRoutes
 from .ratelimit import RateLimiter
 from .state import World
 from .webhook import WebhookDelivery
+from .whatsapp.actions import WaActions
+from .whatsapp.control import WaControlRoutes
+from .whatsapp.graph import GraphApi, WaLimiter
+from .whatsapp.state import WaConfig, WaWorld
+from .whatsapp.webhook import WaWebhook
 
 MAX_REQUEST_BYTES = 60 * 1024 * 1024
 
 
-class Sandbox(Actions):
+class Sandbox(Actions, WaActions):
     """Start it, point aiogram at `api_base` with TelegramAPIServer.from_base, then act as people through
-    the methods inherited from Actions (create_user, send_text, press_button, ...) or the page."""
+    the methods inherited from Actions (create_user, send_text, press_button, ...) or the page.
+    The same server is a WhatsApp Cloud API stand-in: point the WhatsApp client at `wa_config["graph_base"]`
+    and act through the wa_* methods (WaActions)."""
 
     def __init__(
         self,
@@ -36,7 +43,15 @@ class Sandbox(Actions):
         rate_private_burst: int = 3,
         bot_first_name: str = "Qatysu",
         bot_username: str = "qatysu_sandbox_bot",
+        wa: WaConfig | None = None,
+        wa_rate_per_s: float = 80,
+        wa_pair_per_s: float | None = None,
+        wa_pair_burst: int = 45,
     ) -> None:
+        """WhatsApp: `wa` holds the token, phone number id, app secret, verify token, webhook URL and failure
+        mode (WaConfig's defaults otherwise); `wa_rate_per_s` is the throughput (130429 beyond it);
+        `wa_pair_per_s` turns on per-person pacing (131056), e.g. 1/6 with a burst of `wa_pair_burst`.
+        `rate_limits=False` turns off both Telegram's and WhatsApp's limits."""
         if not re.fullmatch(r"\d{1,20}:[A-Za-z0-9_-]{1,100}", token or ""):
             raise ValueError("token must look like a Telegram bot token: <digits>:<letters, digits, _ or ->")
         if operator_chat_id >= 0:
@@ -58,27 +73,30 @@ class Sandbox(Actions):
         )
         self.api = BotApi(self.world, token, self.limiter)
         self.webhook = WebhookDelivery(self.world, self.api)
+        self.wa = WaWorld(self.world, wa or WaConfig())
+        self.wa_limiter = WaLimiter(wa_rate_per_s, wa_pair_per_s, wa_pair_burst, enabled=rate_limits)
+        self.wa_webhook = WaWebhook(self.wa)
+        self.wa_graph = GraphApi(self.wa, self.wa_limiter, self.wa_webhook)
         self._runner: web.AppRunner | None = None
         self._base: str | None = None
         self._hosts: frozenset[str] = frozenset()  # Host values naming this sandbox, set once it listens
 
     # --- lifecycle ------------------------------------------------------------------------------------
     def make_app(self) -> web.Application:
-        app = web.Application(
-            client_max_size=MAX_REQUEST_BYTES, middlewares=[guard.middleware(lambda: self._hosts)]
-        )
+        app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=[guard.middleware(lambda: self._hosts)])
         app.router.add_route("*", "/bot{token}/{method}", self.api.handle)
         app.router.add_get("/file/bot{token}/{path:.+}", self.api.download)
-        ControlRoutes(self).register(app)
+        control = ControlRoutes(self)
+        control.register(app)
+        self.wa_graph.register(app)
+        WaControlRoutes(self).register(app, control._wrap)
         page.register(app)
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         """Listen on a loopback address only (127.0.0.0/8, ::1, localhost); port 0 picks a free port."""
         if not is_loopback_host(host):
-            raise ValueError(
-                f"the sandbox listens on loopback only (127.0.0.0/8, ::1, localhost), not {host!r}"
-            )
+            raise ValueError(f"the sandbox listens on loopback only (127.0.0.0/8, ::1, localhost), not {host!r}")
         if self._runner is not None:
             raise RuntimeError("the sandbox is already started")
         bind = "127.0.0.1" if host.lower() == "localhost" else host.strip("[]")
@@ -92,6 +110,9 @@ class Sandbox(Actions):
         self._base = f"http://{url_host}:{address[1]}"
         self._hosts = guard.own_hosts(bind, address[1])
         self.webhook.start()
+        self.wa_webhook.start()
+        if self.wa.config.webhook_url:
+            await self.wa_set_webhook(self.wa.config.webhook_url)
 
     async def stop(self) -> None:
         if self._runner is None:
@@ -100,6 +121,7 @@ class Sandbox(Actions):
         world.closing = True
         world.publish({"type": "closing"})
         await self.webhook.stop()
+        await self.wa_webhook.stop()
         await self._runner.cleanup()
         self._runner = None
         self._hosts = frozenset()
@@ -145,3 +167,5 @@ class Sandbox(Actions):
     def rate_limits(self, enabled: bool) -> None:
         self.limiter.enabled = enabled
         self.limiter.reset()
+        self.wa_limiter.enabled = enabled
+        self.wa_limiter.reset()

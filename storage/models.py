@@ -352,6 +352,8 @@ class OutboxMessage(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # the platform's id when it is not a number (WhatsApp's wamid): its later status (failed) is matched by it
+    platform_message_id: Mapped[str | None] = mapped_column(String(128), index=True)
     error: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -641,7 +643,7 @@ class Broadcast(Base):
     text_kk: Mapped[str | None] = mapped_column(Text)
     text_ru: Mapped[str | None] = mapped_column(Text)
     media_kind: Mapped[str | None] = mapped_column(String(16))  # photo | document
-    media_file_id: Mapped[str | None] = mapped_column(String(255))
+    media_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("media.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(16), default="draft")
     total: Mapped[int] = mapped_column(Integer, default=0)
     progress_chat_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -3,18 +3,23 @@ becomes, the progress message and its report, stop, blocked residents, prioritie
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from bot.app import App
+from bot.channels.telegram.delivery import TelegramDelivery
+from bot.delivery.notices import Reader
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.sender import OutboxSender
-from bot.services.broadcasts import Audience, NotAllowed
+from bot.services.broadcasts import Audience, BroadcastError, NotAllowed
 from bot.services.outbox import Priority
+from storage.db import make_engine
+from storage.migrate import upgrade
 from storage.models import Broadcast, OutboxMessage, utcnow
-from tests.conftest import ADMIN, OPERATOR, SECRETARY
+from tests.conftest import ADMIN, OPERATOR, SECRETARY, make_app
 from tests.support.notices import text
 from tests.support.telegram import Person, Sent, Telegram
 
@@ -50,8 +55,8 @@ async def village(app: App) -> dict[str, list[int]]:
 
 
 def fast_sender(app: App, batch: int = 100) -> OutboxSender:
-    return OutboxSender(app.bot, app.outbox, app.sender.notices, RateLimiter(10_000, 10_000, 10_000), batch=batch,
-                        retry_seconds=0)
+    telegram = TelegramDelivery(app.bot, RateLimiter(10_000, 10_000, 10_000))
+    return OutboxSender({"telegram": telegram}, app.outbox, app.sender.notices, batch=batch, retry_seconds=0)
 
 
 async def deliver_all(app: App) -> None:
@@ -161,6 +166,9 @@ async def test_russian_secretary_sends_a_photo_to_russian_readers_only(app: App,
         assert got(tg, uid) == []
     await app.broadcasts.tick()
     assert "отчёт о доставке" in tg.last(SECRETARY).text and "Доставлено: 2" in tg.last(SECRETARY).text
+    # the photo is kept under the project's own media id, Telegram's file id cached beside it
+    b = await only_broadcast(app)
+    assert b.media_kind == "photo" and await app.services.media.file_id(b.media_id, "telegram") == "poster-1"
 
 
 async def test_one_text_for_everyone_with_a_document(app: App, tg: Telegram) -> None:
@@ -428,3 +436,49 @@ async def test_a_notice_to_those_coming_to_a_meeting(app: App, tg: Telegram) -> 
     assert sorted(uid for uid in people["kk"] + people["ru"] if got(tg, uid)) == sorted(coming)
     b = await only_broadcast(app)
     assert (b.meeting_id, b.only_coming, b.total) == (m.id, True, 3)
+
+
+async def test_each_channel_gets_the_attachment_by_its_own_file_id(app: App) -> None:
+    await village(app)
+    media_id = await app.services.media.adopt("telegram", "photo", "AgAD-poster")
+    b = await app.services.broadcasts.create(SECRETARY, Audience(AZAT_OKRUG), text_kk=NOTICE_KK, text_ru=NOTICE_RU,
+                                             media_kind="photo", media_id=media_id)
+    p = {"broadcast_id": b.id}
+    assert await app.broadcasts.render(p, Reader("ru", "telegram")) == {"text": NOTICE_RU, "photo": "AgAD-poster"}
+    # a channel the photo was never uploaded to gets the text alone, and its own id once it has one
+    assert await app.broadcasts.render(p, Reader("kk", "whatsapp")) == {"text": NOTICE_KK}
+    await app.services.media.remember(media_id, "whatsapp", "wa-media-77")
+    assert await app.broadcasts.render(p, Reader("kk", "whatsapp")) == {"text": NOTICE_KK, "photo": "wa-media-77"}
+    with pytest.raises(BroadcastError):  # a media id that names nothing
+        await app.services.broadcasts.create(SECRETARY, Audience(AZAT_OKRUG), text_kk=NOTICE_KK, text_ru=None,
+                                             media_kind="photo", media_id=media_id + 100)
+
+
+async def test_the_migration_keeps_old_broadcasts_attachments_as_media(settings, database_url: str) -> None:
+    engine = make_engine(database_url)
+    await upgrade(engine, "0011")
+    now = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    async with engine.begin() as conn:
+        for bid, kind, fid in ((1, "photo", "AgAD-old-poster"), (2, None, None), (3, "document", "BQAC-old-plan")):
+            await conn.execute(sa.text(
+                "INSERT INTO broadcast (id, created_by, territory_kato, language, only_coming, text_kk, text_ru, "
+                "media_kind, media_file_id, status, total, created_at) VALUES (:id, 900003, NULL, NULL, false, "
+                ":kk, :ru, :k, :f, 'sending', 5, :t)"),
+                {"id": bid, "kk": NOTICE_KK, "ru": NOTICE_RU, "k": kind, "f": fid, "t": now})
+    await upgrade(engine)
+    async with engine.connect() as conn:
+        kept = (await conn.execute(sa.text(
+            "SELECT b.id, b.media_kind, m.kind, f.channel, f.file_id FROM broadcast b LEFT JOIN media m "
+            "ON m.id = b.media_id LEFT JOIN media_file f ON f.media_id = m.id ORDER BY b.id"))).all()
+        assert [tuple(r) for r in kept] == [(1, "photo", "photo", "telegram", "AgAD-old-poster"),
+                                            (2, None, None, None, None),
+                                            (3, "document", "document", "telegram", "BQAC-old-plan")]
+        columns = {c["name"] for c in await conn.run_sync(lambda c: sa.inspect(c).get_columns("broadcast"))}
+        assert "media_file_id" not in columns and "media_id" in columns
+    await engine.dispose()
+    app, _ = await make_app(settings, territories=False)  # a broadcast sending across the upgrade keeps its photo
+    try:
+        assert await app.broadcasts.render({"broadcast_id": 1}, Reader("ru")) == {"text": NOTICE_RU,
+                                                                                   "photo": "AgAD-old-poster"}
+    finally:
+        await app.close()

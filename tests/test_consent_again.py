@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from bot.app import App
-from storage.models import Appeal, AuditLog, Vote
+from storage.models import Appeal, AuditLog, Resident, Vote
 from tests.support.telegram import Person, Telegram
 from tests.test_appeals_flow import TEXT_KK, TEXT_RU, file_appeal
 from tests.test_budget_flow import ballot_of, campaign, move_to
@@ -88,3 +88,31 @@ async def test_a_vote_waits_for_the_new_consent(app: App, tg: Telegram) -> None:
     await tg.click(who, "Осыған дауыс беру")
     await tg.click(who, "Иә, дауыс беремін")
     assert await _count(app, Vote) == 1
+
+
+async def test_who_agreed_to_the_text_naming_telegram_is_asked_again_with_the_text_for_any_messenger(
+        app: App, tg: Telegram) -> None:
+    """2026-12-06: the text says "your account ID in the messenger" (one may write from WhatsApp too)."""
+    kk_reader, ru_reader = Person(4204, "kk"), Person(4205, "ru")
+    for who, answers in ((kk_reader, KK), (ru_reader, RU)):
+        await register(tg, who, answers, share_phone=who is kk_reader)
+        async with app.sessions() as s, s.begin():  # they agreed before the text changed
+            r = await s.get(Resident, (await app.services.residents.get(who.id)).id)
+            r.consent_version = "2026-12-05"
+    assert app.settings.privacy.consent_version == "2026-12-06"  # the default in force (bot/config.py)
+    sent = await tg.click(ru_reader, "Написать обращение")
+    assert CHANGED["ru"] in sent[-1].text and "2026-12-06" in sent[-1].text
+    assert "ID вашего аккаунта в мессенджере" in sent[-1].text and "Telegram" not in sent[-1].text
+    sent = await tg.click(kk_reader, "Өтініш жазу")
+    assert CHANGED["kk"] in sent[-1].text
+    assert "мессенджердегі аккаунт ID-іңізді" in sent[-1].text and "Telegram" not in sent[-1].text
+    sent = await tg.click(kk_reader, "Келісемін")
+    assert (await app.services.residents.get(kk_reader.id)).consent_version == "2026-12-06"
+    # someone registering now reads the same text and is not asked twice
+    newcomer = Person(4206, "ru")
+    await register(tg, newcomer, RU, share_phone=False)
+    [consent] = [c.params["text"] for c in tg.session.calls if "Согласие на обработку" in c.params.get("text", "")
+                 and int(c.params["chat_id"]) == newcomer.id]
+    assert "ID вашего аккаунта в мессенджере" in consent and "Telegram" not in consent
+    sent = await tg.click(newcomer, "Написать обращение")
+    assert CHANGED["ru"] not in sent[-1].text

@@ -11,7 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import App
-from bot.middlewares import Throttle
+from bot.channels.telegram.middlewares import Throttle
+from bot.flows.base import Event
+from bot.throttle import Flood
 from storage.models import Appeal, Vote
 from tests.conftest import make_app
 from tests.support.telegram import Person, Sent, Telegram
@@ -151,3 +153,19 @@ async def test_a_press_in_a_strangers_group_is_answered_and_nothing_else(flood) 
     sent = await tg.press(Person(4106, "kk"), "m:appeal", stray)
     assert sent == []
     assert [c.method for c in tg.session.calls[before:]] == ["answerCallbackQuery"]
+
+
+async def test_the_throttle_judges_channel_neutral_events_of_any_channel() -> None:
+    """What a WhatsApp adapter will call: the same counts, albums and warnings, kept apart per channel."""
+    flood = Flood(limit=3, window=60, clock=lambda: 100.0)
+    wa = Event(kind="text", user_id=77012345678, chat_id=77012345678, channel="whatsapp")
+    first = [await flood.judge(wa) for _ in range(4)]
+    assert [v.admitted for v in first] == [True, True, True, False] and first[3].warn
+    await flood.warned(wa, "slow down")
+    press = Event(kind="button", user_id=wa.user_id, chat_id=wa.chat_id, data="m:appeal", channel="whatsapp")
+    again = [await flood.judge(wa), await flood.judge(press)]
+    assert [(v.admitted, v.warn, v.repeat) for v in again] == [(False, False, None), (False, False, "slow down")]
+    # the same number on Telegram is another person; an album goes the way its first part went
+    tg = Event(kind="photo", user_id=wa.user_id, chat_id=wa.user_id, channel="telegram")
+    assert all([(await flood.judge(tg, album="a1")).admitted for _ in range(10)])
+    assert [(await flood.judge(tg)).admitted for _ in range(3)] == [True, True, False]

@@ -7,6 +7,7 @@ import asyncio
 from sqlalchemy import select
 
 from bot.app import App
+from bot.channels.telegram.delivery import TelegramDelivery
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.sender import OutboxSender
 from bot.services.outbox import OutboxService, Priority
@@ -19,7 +20,8 @@ def service(app: App) -> OutboxService:
 
 
 def sender(app: App, outbox: OutboxService) -> OutboxSender:
-    return OutboxSender(app.bot, outbox, app.sender.notices, RateLimiter(1000, 1000, 1000), retry_seconds=0)
+    telegram = TelegramDelivery(app.bot, RateLimiter(1000, 1000, 1000))
+    return OutboxSender({"telegram": telegram}, outbox, app.sender.notices, retry_seconds=0)
 
 
 async def states(app: App) -> dict[str, str]:
@@ -164,3 +166,81 @@ async def test_a_row_for_a_channel_without_an_adapter_is_not_sent_to_telegram(ap
     await sender(app, outbox).run_once()
     assert await states(app) == {"wa:1": "failed"}
     assert not [c for c in app.bot.session.calls if c.method == "sendMessage"]
+
+
+class _OtherChannel:
+    """A second channel's delivery that answers each chat as the test says."""
+
+    channel = "whatsapp"
+
+    def __init__(self, outcomes: dict[int, Exception | int]) -> None:
+        self.limiter = RateLimiter(1000, 1000, 1000)
+        self.outcomes, self.sent, self.paused = outcomes, [], []
+        self.limiter.pause = self._pause  # type: ignore[method-assign]
+
+    async def _pause(self, seconds: float) -> None:
+        self.paused.append(seconds)
+
+    async def deliver(self, row, payload):
+        outcome = self.outcomes[row.chat_id]
+        if isinstance(outcome, Exception):
+            raise outcome
+        self.sent.append((row.chat_id, payload["text"]))
+        return outcome
+
+
+async def test_each_row_goes_to_its_own_channels_delivery_and_its_answer_is_kept(app: App) -> None:
+    from bot.delivery.port import Deferred, Refused, RetryLater, Unreachable
+    from bot.services.outbox import Outgoing
+
+    outbox = service(app)
+    other = _OtherChannel({1: 7, 2: Deferred(3600, "outside the 24-hour window"), 3: RetryLater(2, "slow down"),
+                           4: Unreachable("not on the platform"), 5: Refused("bad parameter")})
+    await outbox.enqueue([Outgoing(f"wa:{c}", "test_text", {"text": f"сәлем {c}"}, chat_id=c, channel="whatsapp")
+                          for c in (1, 2, 3, 4, 5)]
+                         + [text("tg:1", 600, {"text": "Telegram-ға"})])
+    telegram = TelegramDelivery(app.bot, RateLimiter(1000, 1000, 1000))
+    s = OutboxSender({"telegram": telegram, "whatsapp": other}, outbox, app.sender.notices, retry_seconds=0)
+    await s.run_once()
+    assert await states(app) == {"wa:1": "sent", "wa:2": "pending", "wa:3": "pending", "wa:4": "blocked",
+                                 "wa:5": "failed", "tg:1": "sent"}
+    assert other.sent == [(1, "сәлем 1")] and other.paused == [2]  # a whole-channel slow-down pauses the channel
+    assert [int(c.params["chat_id"]) for c in app.bot.session.calls if c.method == "sendMessage"] == [600]
+    async with app.sessions() as session:
+        rows = {r.key: r for r in await session.scalars(select(OutboxMessage))}
+    assert rows["wa:1"].telegram_message_id == 7
+    assert rows["wa:2"].attempts == rows["wa:3"].attempts == 0  # waiting is not a failed attempt
+
+
+async def test_a_row_waiting_for_a_chat_goes_at_once_when_that_person_writes(app: App) -> None:
+    from bot.delivery.port import Deferred
+    from bot.services.outbox import Outgoing
+
+    outbox = service(app)
+    other = _OtherChannel({9: Deferred(600, "outside the 24-hour window")})
+    s = OutboxSender({"whatsapp": other}, outbox, app.sender.notices, retry_seconds=0)
+    await outbox.enqueue([Outgoing("wa:9", "test_text", {"text": "жиналыс"}, chat_id=9, channel="whatsapp"),
+                          Outgoing("wa:8", "test_text", {"text": "басқа"}, chat_id=8, channel="whatsapp")])
+    other.outcomes[8] = Deferred(600, "outside the 24-hour window")
+    await s.run_once()
+    assert await s.run_once() == 0  # both wait
+    other.outcomes[9] = 1
+    assert await outbox.due_now("whatsapp", 9) == 1  # the person in chat 9 wrote
+    assert await outbox.due_now("telegram", 8) == 0
+    await s.run_once()
+    assert await states(app) == {"wa:9": "sent", "wa:8": "pending"}
+
+
+async def test_a_message_the_platform_accepted_and_later_reported_failed_is_failed(app: App) -> None:
+    from bot.services.outbox import Outgoing
+
+    outbox = service(app)
+    other = _OtherChannel({9: "wamid.HBgLNzcwMTU1NTEyMzQVAgARGBI"})
+    s = OutboxSender({"whatsapp": other}, outbox, app.sender.notices, retry_seconds=0)
+    await outbox.enqueue([Outgoing("wa:9", "test_text", {"text": "жиналыс"}, chat_id=9, channel="whatsapp")])
+    await s.run_once()
+    assert await states(app) == {"wa:9": "sent"}
+    assert not await s.reported_failed("whatsapp", "wamid.other", "131026: undeliverable")
+    assert await s.reported_failed("whatsapp", "wamid.HBgLNzcwMTU1NTEyMzQVAgARGBI", "131026: undeliverable")
+    assert await states(app) == {"wa:9": "failed"}
+    assert not await s.reported_failed("whatsapp", "wamid.HBgLNzcwMTU1NTEyMzQVAgARGBI", "again")  # once

@@ -16,10 +16,10 @@ from pydantic import SecretStr
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.app import App
+from bot.channels.telegram.middlewares import Throttle
 from bot.channels.telegram.replicas import SharedChatSerializer
 from bot.channels.telegram.web import SECRET_HEADER, Webhook
 from bot.config import Settings
-from bot.middlewares import Throttle
 from bot.redis_locks import RENEW, ChatOrder, DoneUpdates, RedisFlood, RedisLocks, connect
 from tests.support.telegram import Person
 

@@ -61,3 +61,22 @@ class Channel(Protocol):
 
     async def send(self, chat_id: int, screens: list[Screen]) -> None:
         """Show the screens in a chat, in order."""
+
+
+class NotShown(Exception):
+    """A channel could not post or edit a message. ``retry``: it may work later (the platform was away, a rate
+    limit); otherwise it never will as asked (the message is gone, the chat refuses)."""
+
+    def __init__(self, reason: str, *, retry: bool = True) -> None:
+        super().__init__(reason)
+        self.retry = retry
+
+
+class Board(Protocol):
+    """A message the bot keeps up to date in a chat (a broadcast's progress in the secretary's chat)."""
+
+    async def post(self, chat_id: int, screen: Screen) -> int:
+        """Show ``screen`` as a new message; its id, to edit it later. Raises NotShown."""
+
+    async def edit(self, chat_id: int, message_id: int, screen: Screen) -> None:
+        """Replace the message with ``screen`` (the same text and buttons again is no error). Raises NotShown."""

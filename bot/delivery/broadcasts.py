@@ -1,7 +1,8 @@
-"""Broadcasts on the Telegram side: the progress message in the secretary's chat, kept up to date by a small
-periodic job (bot/scheduler.py calls :meth:`BroadcastDesk.tick` every few seconds and it edits only when the
-numbers changed), the expansion of a started broadcast into outbox rows in the background, and the meeting
-announcement (a broadcast built from the meeting when a meeting is created).
+"""Broadcasts on the way out: the progress message in the secretary's chat, posted and edited through the
+channel's ``Board`` (bot/channels/base.py) and kept up to date by a small periodic job (bot/scheduler.py calls
+:meth:`BroadcastDesk.tick` every few seconds and it edits only when the numbers changed), the expansion of a
+started broadcast into outbox rows in the background, and the meeting announcement (a broadcast built from the
+meeting when a meeting is created).
 
 After a restart the job finds broadcasts still "sending" with fewer rows than their total (the process died
 while expanding) and expands them again: the outbox keys keep anyone from getting a notice twice.
@@ -14,10 +15,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
-
-from bot.channels.telegram.render import markup
+from bot.channels.base import Board, NotShown
 from bot.config import Settings
 from bot.delivery.notices import Notices, Reader
 from bot.flows import broadcast as texts
@@ -32,9 +30,9 @@ MEETING_CREATED = "meeting_created"
 
 
 class BroadcastDesk:
-    def __init__(self, bot: Bot, services: Services, settings: Settings, i18n: I18n,
+    def __init__(self, board: Board, services: Services, settings: Settings, i18n: I18n,
                  wake_sender: Callable[[], None] | None = None) -> None:
-        self.bot, self.services, self.settings, self.i18n = bot, services, settings, i18n
+        self.board, self.services, self.settings, self.i18n = board, services, settings, i18n
         self.svc: BroadcastService = services.broadcasts
         self._wake = wake_sender
         self._locks = KeyedLocks()
@@ -45,12 +43,14 @@ class BroadcastDesk:
         notices.register(BROADCAST_NOTICE, self.render)
 
     async def render(self, p: dict[str, Any], reader: Reader) -> dict[str, Any] | None:
-        """One recipient's copy: their language's text (or the only one), a meeting announcement's buttons."""
+        """One recipient's copy: their language's text (or the only one), the attachment by the id their channel
+        knows it by, a meeting announcement's buttons."""
         b = await self.svc.get(p["broadcast_id"])
         if b is None:
             return None
         extra = self.extra(b)
-        return broadcast_payload(b, reader.language, extra.get(reader.language) if extra else None)
+        file_id = await self.services.media.file_id(b.media_id, reader.channel)  # this channel's id of the media
+        return broadcast_payload(b, reader.language, file_id, extra.get(reader.language) if extra else None)
 
     # -- effects --------------------------------------------------------------------------------------------
 
@@ -158,25 +158,22 @@ class BroadcastDesk:
                 return
             tr = self.i18n(texts.progress_language(p, self.settings.locale.default))
             text = texts.progress_text(tr, p)
-            kb = markup(Screen(text, texts.progress_buttons(tr, p)))
-            shown = (text, kb.model_dump() if kb is not None else None)
+            screen = Screen(text, texts.progress_buttons(tr, p))
+            shown = (text, screen.buttons)
             if p.progress_message_id is None:
                 try:
-                    msg = await self.bot.send_message(p.progress_chat_id, text, reply_markup=kb)
-                except TelegramAPIError as exc:
+                    message_id = await self.board.post(p.progress_chat_id, screen)
+                except NotShown as exc:
                     log.warning("broadcast %s: no progress message in chat %s: %s", p.id, p.progress_chat_id, exc)
                     return
-                await self.svc.set_progress_message(p.id, p.progress_chat_id, msg.message_id)
+                await self.svc.set_progress_message(p.id, p.progress_chat_id, message_id)
             elif self._shown.get(p.id) != shown:
                 try:
-                    await self.bot.edit_message_text(text, chat_id=p.progress_chat_id,
-                                                     message_id=p.progress_message_id, reply_markup=kb)
-                except TelegramBadRequest as exc:
-                    if "not modified" not in str(exc):
-                        log.warning("broadcast %s: progress message not edited: %s", p.id, exc)
-                except TelegramAPIError as exc:
+                    await self.board.edit(p.progress_chat_id, p.progress_message_id, screen)
+                except NotShown as exc:
                     log.warning("broadcast %s: progress message not edited: %s", p.id, exc)
-                    return
+                    if exc.retry:
+                        return
             self._shown[p.id] = shown
             if p.finished:
                 self._shown.pop(p.id, None)

@@ -1,5 +1,6 @@
-"""The outbox sender: claims rows, words each in its reader's language (bot/delivery/notices.py), keeps
-Telegram's limits, obeys retry_after, notes blocked people, and tells a notice's kind what became of it."""
+"""The outbox sender: claims rows, words each in its reader's language and channel (bot/delivery/notices.py),
+hands it to its channel's delivery (bot/delivery/port.py) within that channel's limits, and tells a notice's
+kind what became of it."""
 
 from __future__ import annotations
 
@@ -8,23 +9,12 @@ import logging
 import math
 import os
 import socket
-from pathlib import Path
+from collections.abc import Mapping
 
-from aiogram import Bot
-from aiogram.exceptions import (
-    TelegramBadRequest,
-    TelegramForbiddenError,
-    TelegramNetworkError,
-    TelegramRetryAfter,
-    TelegramServerError,
-)
-from aiogram.types import FSInputFile, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.delivery.notices import Notices, UnknownNotice
-from bot.delivery.ratelimit import RateLimiter
-from bot.delivery.retry import WAIT_ON_429
-from bot.delivery.shared_limit import SharedRateLimiter
+from bot.delivery.port import Deferred, Delivery, Refused, RetryLater, Transient, Unreachable
 from bot.lease import CHECK_SECONDS, LocalLease, PgLease, free_leases, make_lease
 from bot.services.outbox import Claimed, OutboxService
 
@@ -32,43 +22,17 @@ log = logging.getLogger("qatysu.delivery")
 RECOVER_SECONDS = 30  # how often a sender looks for rows left "sending" by a sender that is gone
 
 
-def _markup(payload: dict) -> InlineKeyboardMarkup | None:
-    rows = payload.get("buttons") or []
-    if not rows:
-        return None
-    return InlineKeyboardMarkup(inline_keyboard=[
-        [InlineKeyboardButton(text=b["text"], callback_data=b.get("data"), url=b.get("url")) for b in row]
-        for row in rows])
-
-
-async def deliver(bot: Bot, chat_id: int, payload: dict) -> Message:
-    """Send one rendered notice: text, or a photo/document with the text as caption; then what follows it
-    (``then``). Returns the last message sent."""
-    kw = dict(reply_markup=_markup(payload), message_thread_id=payload.get("thread_id"))
-    if payload.get("photo"):
-        msg = await bot.send_photo(chat_id, payload["photo"], caption=payload.get("text"), **kw)
-    elif payload.get("document_path"):
-        doc = FSInputFile(Path(payload["document_path"]), filename=payload.get("filename"))
-        msg = await bot.send_document(chat_id, doc, caption=payload.get("text"), **kw)
-    elif payload.get("document"):
-        msg = await bot.send_document(chat_id, payload["document"], caption=payload.get("text"), **kw)
-    else:
-        msg = await bot.send_message(chat_id, payload["text"], **kw)
-    if payload.get("then"):
-        return await deliver(bot, chat_id, payload["then"])
-    return msg
-
-
 class OutboxSender:
-    def __init__(self, bot: Bot, outbox: OutboxService, notices: Notices, limiter: RateLimiter | SharedRateLimiter, *,
+    def __init__(self, deliveries: Mapping[str, Delivery], outbox: OutboxService, notices: Notices, *,
                  batch: int = 100, concurrency: int = 8, idle_seconds: float = 0.5, retry_seconds: float = 5,
                  engine: AsyncEngine | None = None) -> None:
-        self.bot, self.outbox, self.notices, self.limiter, self.engine = bot, outbox, notices, limiter, engine
+        self.deliveries = dict(deliveries)  # channel name -> its delivery
+        self.outbox, self.notices, self.engine = outbox, notices, engine
         self.batch, self.concurrency, self.idle, self.retry_seconds = batch, concurrency, idle_seconds, retry_seconds
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.wake = asyncio.Event()
 
-    async def send_one(self, row: Claimed, done: list[tuple[Claimed, int | None]] | None = None) -> None:
+    async def send_one(self, row: Claimed, done: list[tuple[Claimed, int | str | None]] | None = None) -> None:
         """Word one row, send it and record the outcome; with ``done`` a success is only noted there, for the
         caller to record with the rest of its batch (until then the row stays "sending": after a crash it is
         "unknown")."""
@@ -86,26 +50,29 @@ class OutboxSender:
         if payload is None:  # the thing it was about is gone (a deleted meeting...): nothing to say
             await self.outbox.cancelled(row.id, "nothing to say any more")
             return
-        if row.channel != "telegram":
-            await self.outbox.failed(row.id, f"no adapter for channel {row.channel}")
+        delivery = self.deliveries.get(row.channel)
+        if delivery is None:
+            await self.outbox.failed(row.id, f"no delivery for channel {row.channel}")
             await self._undelivered(kind, row, "failed")
             return
-        await self.limiter.wait(row.chat_id)
-        no_wait = WAIT_ON_429.set(False)  # a 429 here puts the row back instead of sleeping in the send
+        await delivery.limiter.wait(row.chat_id)
         try:
-            msg = await deliver(self.bot, row.chat_id, payload)
-        except TelegramRetryAfter as exc:
-            await self.limiter.pause(exc.retry_after)
-            await self.outbox.retry(row, exc.retry_after, f"429 retry after {exc.retry_after}", count_attempt=False)
-        except TelegramForbiddenError:
+            message_id = await delivery.deliver(row, payload)
+        except RetryLater as exc:
+            if exc.whole_channel:
+                await delivery.limiter.pause(exc.seconds)
+            await self.outbox.retry(row, exc.seconds, exc.reason, count_attempt=False)
+        except Deferred as exc:
+            await self.outbox.retry(row, exc.seconds, exc.reason, count_attempt=False)
+        except Unreachable:
             await self.outbox.blocked(row)
             await self._undelivered(kind, row, "blocked")
-        except TelegramBadRequest as exc:
-            log.warning("outbox row %s to chat %s refused: %s", row.id, row.chat_id, exc)
-            await self.outbox.failed(row.id, str(exc))
+        except Refused as exc:
+            log.warning("outbox row %s to %s chat %s refused: %s", row.id, row.channel, row.chat_id, exc.reason)
+            await self.outbox.failed(row.id, exc.reason)
             await self._undelivered(kind, row, "failed")
         except Exception as exc:  # noqa: BLE001 - network, server, anything: keep the sender alive
-            if not isinstance(exc, TelegramNetworkError | TelegramServerError):
+            if not isinstance(exc, Transient):
                 log.exception("outbox row %s failed", row.id)
             if not kind.retry or row.attempts >= self.outbox.max_attempts:
                 if kind.retry:
@@ -117,18 +84,16 @@ class OutboxSender:
                 await self.outbox.retry(row, self.retry_seconds * row.attempts, str(exc) or repr(exc))
         else:
             if done is None:
-                await self.outbox.sent(row.id, msg.message_id)
-                await self._sent(row, msg.message_id)
+                await self.outbox.sent(row.id, message_id)
+                await self._sent(row, message_id)
             else:
-                done.append((row, msg.message_id))
-        finally:
-            WAIT_ON_429.reset(no_wait)
+                done.append((row, message_id))
 
-    async def _sent(self, row: Claimed, message_id: int | None) -> None:
+    async def _sent(self, row: Claimed, message_id: int | str | None) -> None:
         hook = self.notices.kind(row.kind).on_sent
         if hook is not None:
-            try:
-                await hook(row, message_id)
+            try:  # what follows keeps a chat's message number (Telegram's); a text id is the outbox's alone
+                await hook(row, message_id if isinstance(message_id, int) else None)
             except Exception:  # noqa: BLE001 - the message went; what follows it must not stop the sender
                 log.exception("outbox row %s: what follows its delivery failed", row.id)
 
@@ -138,6 +103,20 @@ class OutboxSender:
                 await kind.on_undelivered(row, why)
             except Exception:  # noqa: BLE001
                 log.exception("outbox row %s: what follows its failure failed", row.id)
+
+    async def reported_failed(self, channel: str, platform_id: str, error: str) -> bool:
+        """A platform said later that a message it had accepted did not arrive (WhatsApp's "failed" status):
+        the row fails and its kind hears of it as of any failure. False when the id is none of the outbox's."""
+        row = await self.outbox.failed_after_sent(channel, platform_id, error)
+        if row is None:
+            return False
+        log.warning("outbox row %s on %s failed after it was accepted: %s", row.id, channel, error)
+        try:
+            kind = self.notices.kind(row.kind)
+        except UnknownNotice:
+            return True
+        await self._undelivered(kind, row, "failed")
+        return True
 
     async def preview(self, row_id: int) -> dict | None:
         """What row ``row_id`` would say if it went now, in its reader's language (the CLI and tests look)."""
@@ -165,7 +144,7 @@ class OutboxSender:
         queue: asyncio.Queue[Claimed] = asyncio.Queue()
         for r in rows:
             queue.put_nowait(r)
-        done: list[tuple[Claimed, int | None]] = []
+        done: list[tuple[Claimed, int | str | None]] = []
 
         async def worker() -> None:
             while not queue.empty():
@@ -193,6 +172,12 @@ class OutboxSender:
             log.warning("%s outbox rows were in flight when their sender stopped; marked unknown, not resent",
                         recovered)
         return recovered
+
+    async def close(self) -> None:
+        for delivery in self.deliveries.values():
+            close = getattr(delivery, "close", None)
+            if close is not None:
+                await close()
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         lease = make_lease(self.engine, _lease_name(self.worker)) if self.engine is not None else LocalLease("")

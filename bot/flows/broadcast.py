@@ -364,8 +364,10 @@ async def _confirm(ctx: Ctx) -> None:
     d, svc = st.data, _svc(ctx)
     kk, ru = _texts(ctx)
     try:
-        b = await svc.create(ev.user_id, _audience(d), text_kk=kk, text_ru=ru, media_kind=d.get("media_kind"),
-                             media_file_id=d.get("file_id"), progress_chat_id=ev.chat_id, ui_language=ctx.lang)
+        kind = d.get("media_kind")
+        media_id = await ctx.adopt(kind, d.get("file_id")) if kind else None  # kept under our id from now on
+        b = await svc.create(ev.user_id, _audience(d), text_kk=kk, text_ru=ru, media_kind=kind if media_id else None,
+                             media_id=media_id, progress_chat_id=ev.chat_id, ui_language=ctx.lang)
         b = await svc.start(b.id, ev.user_id)
     except EmptyAudience:
         ctx.show(tr._("Nobody can get this notice now. Please choose other recipients."))

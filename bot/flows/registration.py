@@ -30,9 +30,9 @@ async def prompt(ctx: Ctx) -> None:
     elif step == CONSENT:
         ctx.show(ctx.tr._(
             "<b>Consent to the processing of personal data</b>\n\n"
-            "To answer you, the akimat keeps your Telegram ID, your language and your settlement; if you share "
-            "them, also your phone number and name. They are used only for your appeals, votes, questions and "
-            "notices and are stored in Kazakhstan. They are not given to third parties except as the law "
+            "To answer you, the akimat keeps your account ID in the messenger, your language and your settlement; "
+            "if you share them, also your phone number and name. They are used only for your appeals, votes, "
+            "questions and notices and are stored in Kazakhstan. They are not given to third parties except as the law "
             "provides: appeals are registered in the eOtinish system and may be forwarded to the body competent "
             "to answer them.") + " " + my_data.vote_code(ctx) + "\n\n" + ctx.tr._(
             "You can see your data in Settings and withdraw your consent at any time by deleting your data there. "

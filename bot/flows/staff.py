@@ -27,7 +27,7 @@ async def handle(ctx: Ctx) -> None:
     if ev.command == "whoami":
         mine = await roles.roles_of(ev.user_id)
         names = ", ".join(role_name(ctx, r) for r in sorted(mine)) or tr._("resident")
-        ctx.show(tr._("Your Telegram ID: <code>{user_id}</code>\nRole: {roles}", user_id=ev.user_id, roles=names))
+        ctx.show(tr._("Your account ID: <code>{user_id}</code>\nRole: {roles}", user_id=ev.user_id, roles=names))
     elif ev.command == "staff":
         ctx.show(tr._("Staff commands:\n/roles: list staff roles (administrator)\n"
                       "/grant ID role, /revoke ID role: give or take a role (administrator)\n"

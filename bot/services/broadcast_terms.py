@@ -105,21 +105,23 @@ class UpcomingMeeting:
 BROADCAST_NOTICE = "broadcast"  # the outbox rows' notice kind: {"broadcast_id"}
 
 
-def payload_for(text_kk: str | None, text_ru: str | None, media_kind: str | None, media_file_id: str | None,
+def payload_for(text_kk: str | None, text_ru: str | None, media_kind: str | None, file_id: str | None,
                 lang: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """The outbox payload a reader of ``lang`` gets: their language's text, or the only text there is; the
     photo or document with the text as its caption. The preview is built with this very function."""
     text = (text_ru if lang == "ru" else text_kk) or text_kk or text_ru or ""
     payload: dict[str, Any] = {"text": text}
-    if media_kind in MEDIA_KINDS and media_file_id:
-        payload[media_kind] = media_file_id
+    if media_kind in MEDIA_KINDS and file_id:
+        payload[media_kind] = file_id
     if extra:
         payload.update(extra)
     return payload
 
 
-def broadcast_payload(b: Broadcast, lang: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    return payload_for(b.text_kk, b.text_ru, b.media_kind, b.media_file_id, lang, extra)
+def broadcast_payload(b: Broadcast, lang: str, file_id: str | None, extra: dict[str, Any] | None = None
+                      ) -> dict[str, Any]:
+    """``file_id``: the id the reader's channel knows the broadcast's media by (``media_file``)."""
+    return payload_for(b.text_kk, b.text_ru, b.media_kind, file_id, lang, extra)
 
 
 def check_texts(text_kk: str | None, text_ru: str | None, media_kind: str | None) -> None:

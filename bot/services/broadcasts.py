@@ -60,7 +60,7 @@ from bot.services.outbox import (
 from bot.services.residents import Recipient, ResidentService
 from bot.services.roles import Role, RoleService
 from bot.services.territories import subtree
-from storage.models import AuditLog, Broadcast, Meeting, OutboxMessage, Rsvp, utcnow
+from storage.models import AuditLog, Broadcast, Media, Meeting, OutboxMessage, Rsvp, utcnow
 
 __all__ = [
     "BROADCAST_NOTICE", "CAPTION_LIMIT", "DONE", "DRAFT", "LANGUAGES", "MEDIA_KINDS", "SENDING_STATUS", "STOPPED",
@@ -149,7 +149,7 @@ class BroadcastService:
     # -- life of a broadcast -----------------------------------------------------------------------------
 
     async def create(self, by: int | None, audience: Audience, *, text_kk: str | None, text_ru: str | None,
-                     media_kind: str | None = None, media_file_id: str | None = None,
+                     media_kind: str | None = None, media_id: int | None = None,
                      progress_chat_id: int | None = None, ui_language: str | None = None,
                      system: bool = False) -> Broadcast:
         """A draft. ``system=True`` is for the bot's own broadcasts (a meeting announcement), never for a
@@ -157,14 +157,16 @@ class BroadcastService:
         await self._require(by, system, audience)
         if audience.language not in (None, *LANGUAGES):
             raise BroadcastError("unknown language")
-        if media_kind not in (None, *MEDIA_KINDS) or bool(media_kind) != bool(media_file_id):
-            raise BroadcastError("media must be a photo or a document with its file id")
+        if media_kind not in (None, *MEDIA_KINDS) or bool(media_kind) != bool(media_id):
+            raise BroadcastError("media must be a photo or a document with its media id")
         check_texts(text_kk, text_ru, media_kind)
         async with self._sessions() as s, s.begin():
+            if media_id is not None and await s.get(Media, media_id) is None:
+                raise BroadcastError("no such media")
             b = Broadcast(created_by=by or 0, territory_kato=audience.territory_kato, language=audience.language,
                           meeting_id=audience.meeting_id, only_coming=audience.only_coming,
                           text_kk=text_kk or None, text_ru=text_ru or None, media_kind=media_kind,
-                          media_file_id=media_file_id, status=DRAFT, total=0, progress_chat_id=progress_chat_id,
+                          media_id=media_id, status=DRAFT, total=0, progress_chat_id=progress_chat_id,
                           created_at=self.clock())
             s.add(b)
             await s.flush()

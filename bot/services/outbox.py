@@ -64,6 +64,7 @@ class Claimed:
     broadcast_id: int | None
     channel: str = "telegram"
     language: str | None = None
+    created_at: datetime | None = None  # when it was queued (a channel may give up on a row that waited too long)
 
 
 class OutboxService:
@@ -133,7 +134,7 @@ class OutboxService:
                         attempts=OutboxMessage.attempts + 1)
                 .returning(OutboxMessage.id, OutboxMessage.chat_id, OutboxMessage.kind, OutboxMessage.params,
                            OutboxMessage.attempts, OutboxMessage.resident_id, OutboxMessage.broadcast_id,
-                           OutboxMessage.priority, OutboxMessage.channel)
+                           OutboxMessage.priority, OutboxMessage.channel, OutboxMessage.created_at)
                 .execution_options(synchronize_session=False))
             rows = sorted(res.all(), key=lambda r: (r.priority, r.id))
             return await self._readers(s, rows)
@@ -144,7 +145,8 @@ class OutboxService:
         async with self._sessions() as s:
             row = (await s.execute(select(OutboxMessage.id, OutboxMessage.chat_id, OutboxMessage.kind,
                                           OutboxMessage.params, OutboxMessage.attempts, OutboxMessage.resident_id,
-                                          OutboxMessage.broadcast_id, OutboxMessage.channel)
+                                          OutboxMessage.broadcast_id, OutboxMessage.channel,
+                                          OutboxMessage.created_at)
                                    .where(OutboxMessage.id == row_id))).one_or_none()
             if row is None:
                 return None
@@ -180,7 +182,7 @@ class OutboxService:
             else:
                 chat, lang = r.chat_id, tongues.get(r.chat_id)
             out.append(Claimed(r.id, chat, r.kind, r.params, r.attempts, r.resident_id, r.broadcast_id,
-                               r.channel, lang))
+                               r.channel, lang, r.created_at))
         t = OutboxMessage.__table__
         if not write:
             return out
@@ -208,10 +210,10 @@ class OutboxService:
             await s.execute(update(OutboxMessage).where(OutboxMessage.id == row_id, OutboxMessage.state == SENDING)
                             .values(**values))
 
-    async def sent(self, row_id: int, message_id: int | None) -> None:
-        await self._finish(row_id, state=SENT, sent_at=self._clock(), telegram_message_id=message_id, error=None)
+    async def sent(self, row_id: int, message_id: int | str | None) -> None:
+        await self._finish(row_id, state=SENT, sent_at=self._clock(), error=None, **_message_ids(message_id))
 
-    async def sent_many(self, done: list[tuple[int, int | None]]) -> None:
+    async def sent_many(self, done: list[tuple[int, int | str | None]]) -> None:
         """Record a batch of sends in one transaction (the sender's hot path: one commit per batch)."""
         if not done:
             return
@@ -219,8 +221,32 @@ class OutboxService:
         async with self._sessions() as s, s.begin():
             t = OutboxMessage.__table__  # a plain executemany (the ORM's bulk update wants primary keys as such)
             await s.execute(update(t).where(t.c.id == bindparam("row_id"), t.c.state == SENDING)
-                            .values(state=SENT, sent_at=now, telegram_message_id=bindparam("message_id"), error=None),
-                            [{"row_id": i, "message_id": m} for i, m in done])
+                            .values(state=SENT, sent_at=now, telegram_message_id=bindparam("message_id"),
+                                    platform_message_id=bindparam("platform_id"), error=None),
+                            [{"row_id": i, **_message_ids(m, "message_id", "platform_id")} for i, m in done])
+
+    async def failed_after_sent(self, channel: str, platform_id: str, error: str) -> Claimed | None:
+        """The platform reported later that a message it had accepted never arrived (a WhatsApp status
+        "failed"): the row becomes "failed"; returns it for its kind's ``on_undelivered`` (None: not ours, or
+        already failed)."""
+        async with self._sessions() as s, s.begin():
+            row = (await s.execute(select(OutboxMessage).where(
+                OutboxMessage.channel == channel, OutboxMessage.platform_message_id == platform_id,
+                OutboxMessage.state == SENT))).scalar_one_or_none()
+            if row is None:
+                return None
+            row.state, row.error = FAILED, error[:300]
+            return Claimed(row.id, row.chat_id or 0, row.kind, row.params, row.attempts, row.resident_id,
+                           row.broadcast_id, row.channel, None, row.created_at)
+
+    async def due_now(self, channel: str, chat_id: int) -> int:
+        """Rows waiting for one chat on a channel may go at once (WhatsApp: the person wrote, so the 24-hour
+        window is open). Returns how many."""
+        async with self._sessions() as s, s.begin():
+            result = await s.execute(update(OutboxMessage).where(
+                OutboxMessage.state == "pending", OutboxMessage.channel == channel, OutboxMessage.chat_id == chat_id,
+                OutboxMessage.not_before > self._clock()).values(not_before=self._clock()))
+            return result.rowcount or 0
 
     async def retry(self, row: Claimed, after_seconds: float, error: str, count_attempt: bool = True) -> None:
         """Put the row back for later; past max_attempts it fails. A 429 does not count as an attempt."""
@@ -270,3 +296,11 @@ class OutboxService:
         async with self._sessions() as s:
             return list(await s.scalars(select(OutboxMessage.claimed_by).where(OutboxMessage.state == SENDING)
                                         .distinct()))
+
+
+def _message_ids(message_id: int | str | None, number: str = "telegram_message_id",
+                 text: str = "platform_message_id") -> dict[str, Any]:
+    """A platform's message id in its column: a number, or a text id (WhatsApp's wamid)."""
+    if isinstance(message_id, str):
+        return {number: None, text: message_id[:128]}
+    return {number: message_id, text: None}

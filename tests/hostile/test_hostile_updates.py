@@ -190,7 +190,7 @@ async def test_random_updates_never_break_the_bot(app: App, tg: Telegram, script
                 assert not [c for c in calls if c.method in SEND_METHODS], f"{act}: the bot spoke in a stranger's group"
         # what the bot queued to send on its own (notices to residents after aides' commands) goes out too, and
         # must pass Telegram's checks like the rest
-        app.sender.limiter = RateLimiter(10_000, 10_000, 10_000)
+        app.sender.deliveries["telegram"].limiter = RateLimiter(10_000, 10_000, 10_000)
         while await app.sender.run_once():
             pass
         assert not watch.records, f"the outbox sender failed: {[r.getMessage() for r in watch.records]}"

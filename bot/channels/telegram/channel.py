@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.methods import TelegramMethod
 from aiogram.types import CallbackQuery, Message, Update
 
-from bot.channels.base import TELEGRAM, Capabilities
+from bot.channels.base import TELEGRAM, Capabilities, NotShown
 from bot.channels.telegram import events, render
 from bot.flows.base import Event, Screen
 
@@ -38,3 +39,22 @@ class TelegramChannel:
     async def answer(self, callback: CallbackQuery, screens: list[Screen]) -> None:
         """Answer a press: the first screen replaces the pressed message when it can (see render)."""
         await render.answer_callback(self.bot, callback, screens)
+
+    # -- the Board (bot/channels/base.py): a message kept up to date ----------------------------------------------
+
+    async def post(self, chat_id: int, screen: Screen) -> int:
+        try:
+            msg = await self.bot.send_message(chat_id, screen.text, reply_markup=render.markup(screen))
+        except TelegramAPIError as exc:
+            raise NotShown(str(exc)) from exc
+        return msg.message_id
+
+    async def edit(self, chat_id: int, message_id: int, screen: Screen) -> None:
+        try:
+            await self.bot.edit_message_text(screen.text, chat_id=chat_id, message_id=message_id,
+                                             reply_markup=render.markup(screen))  # type: ignore[arg-type]
+        except TelegramBadRequest as exc:
+            if "not modified" not in str(exc):
+                raise NotShown(str(exc), retry=False) from exc
+        except TelegramAPIError as exc:
+            raise NotShown(str(exc)) from exc

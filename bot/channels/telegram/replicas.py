@@ -24,7 +24,7 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 
-from bot.middlewares import chat_key
+from bot.channels.telegram.middlewares import chat_key
 from bot.redis_locks import STALE_TURN, ChatOrder, DoneUpdates, RedisFlood, RedisLocks, connect, prefix_for
 
 log = logging.getLogger("qatysu.replicas")
