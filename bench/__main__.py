@@ -152,7 +152,11 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
                 out.append([f"replicas ×{r['replicas']}", r["database"], f"{r['residents']} residents, all at once",
                             f"{r['updates_per_s']:g} updates/s, {_ms(r)}",
                             f"{r['updates']} updates; per replica {r['per_replica']}; handled twice "
-                            f"{r['handled_twice']}"])
+                            f"{r['handled_twice']}, missing {r.get('missing', '?')}; CPU s (replicas "
+                            f"{r['cpu_seconds']['replicas']}, sandbox+drivers "
+                            f"{r['cpu_seconds']['sandbox_forwarder_and_drivers']}, PostgreSQL "
+                            f"{r['cpu_seconds']['postgresql_backends']}), {r['cpu_seconds']['cores_busy']} cores busy"
+                            if "cpu_seconds" in r else f"{r['updates']} updates"])
             continue
         if name in ("dispatch", "e2e"):
             for r in res["runs"]:

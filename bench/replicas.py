@@ -228,25 +228,87 @@ async def journeys(c: Cluster, people: list[J.Person], steps=(("registration", J
     return time.perf_counter() - started
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process (``/proc/<pid>/stat``), 0 when it is gone or unreadable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+async def database_backends(db_url: str) -> list[int]:
+    """The PostgreSQL server processes serving this database (the replicas' pools)."""
+    import asyncpg
+
+    dsn = db_url.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                "AND pid <> pg_backend_pid()")
+    finally:
+        await conn.close()
+    return [r["pid"] for r in rows]
+
+
+async def redis_cpu(redis_url: str) -> float:
+    from bot.redis_locks import connect
+
+    r = connect(redis_url)
+    try:
+        info = await r.info("cpu")
+    finally:
+        await r.aclose()
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+def own_cpu() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+async def one_run(n: int, residents_n: int, db: str, redis_url: str, tmp: Path) -> dict[str, Any]:
+    steps = (("registration", J.registration),)  # the appeal journey (and browsing, which needs one) is stale
+    async with cluster(n, db, redis_url, tmp) as c:
+        people = await residents(c.sb, residents_n)
+        latencies: dict[str, list[float]] = {}
+        replicas0 = [cpu_seconds(r.proc.pid) for r in c.replicas]
+        own0, redis0 = own_cpu(), await redis_cpu(redis_url)
+        backends0 = {pid: cpu_seconds(pid) for pid in await database_backends(db)}
+        seconds = await journeys(c, people, steps, latencies)
+        replicas1 = [cpu_seconds(r.proc.pid) for r in c.replicas]
+        own1, redis1 = own_cpu(), await redis_cpu(redis_url)
+        backends1 = {pid: cpu_seconds(pid) for pid in await database_backends(db)}
+        result = summarize(latencies, sum(p.updates for p in people), seconds)
+        handled = c.handled()
+        result["per_replica"] = [len(r.handled()) for r in c.replicas]
+        result["handled_twice"] = len(handled) - len({h[0] for h in handled})
+        result["missing"] = len({u["update_id"] for u in c.sb.webhook.delivered} - {h[0] for h in handled})
+        # CPU seconds spent during the journeys, by process: how much of the 2 cores each part took
+        cpu = {"replicas": [round(b - a, 1) for a, b in zip(replicas0, replicas1, strict=True)],
+               "sandbox_forwarder_and_drivers": round(own1 - own0, 1),
+               "postgresql_backends": round(sum(v - backends0.get(pid, 0.0) for pid, v in backends1.items()), 1),
+               "redis_server": round(redis1 - redis0, 1)}
+        cpu["total"] = round(sum(cpu["replicas"]) + sum(v for k, v in cpu.items() if k != "replicas"), 1)
+        cpu["cores_busy"] = round(cpu["total"] / seconds, 2)
+        result["cpu_seconds"] = cpu
+        result["replica_ms_per_update"] = round(1000 * sum(cpu["replicas"]) / max(1, result["updates"]), 2)
+    return {"database": "postgresql", "replicas": n, "residents": residents_n, **result}
+
+
 async def measure(residents_n: int = 150, pg_url: str | None = None, redis_url: str = DEFAULT_REDIS,
                   sizes: tuple[int, ...] = (1, 2, 3)) -> dict[str, Any]:
     if not pg_url:
         return {"missing": "needs PostgreSQL (--pg-url)"}
     runs = []
-    steps = (("registration", J.registration),)  # the appeal journey (and browsing, which needs one) is stale
     for n in sizes:
         async with FreshDatabase(pg_url) as db:
             with tempfile.TemporaryDirectory(prefix="qatysu-replicas-") as tmp:
-                async with cluster(n, db, redis_url, Path(tmp)) as c:
-                    people = await residents(c.sb, residents_n)
-                    latencies: dict[str, list[float]] = {}
-                    seconds = await journeys(c, people, steps, latencies)
-                    result = summarize(latencies, sum(p.updates for p in people), seconds)
-                    handled = c.handled()
-                    result["per_replica"] = [len(r.handled()) for r in c.replicas]
-                    result["handled_twice"] = len(handled) - len({h[0] for h in handled})
-                    runs.append({"database": "postgresql", "replicas": n, "residents": residents_n, **result})
-    return {"runs": runs}
+                runs.append(await one_run(n, residents_n, db, redis_url, Path(tmp)))
+    return {"cores": os.cpu_count(), "load_average_at_end": os.getloadavg(), "runs": runs}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -256,8 +318,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--residents", type=int, default=150)
     ap.add_argument("--pg-url", default=DEFAULT_PG, help="PostgreSQL database to use (it is CLEARED)")
     ap.add_argument("--redis-url", default=DEFAULT_REDIS)
+    ap.add_argument("--replicas", default="1,2,3", help="the cluster sizes to run, comma-separated")
     args = ap.parse_args(argv)
-    print(json.dumps(asyncio.run(measure(args.residents, args.pg_url, args.redis_url)), indent=1))
+    sizes = tuple(int(x) for x in args.replicas.split(","))
+    print(json.dumps(asyncio.run(measure(args.residents, args.pg_url, args.redis_url, sizes)), indent=1))
 
 
 if __name__ == "__main__":

@@ -64,18 +64,26 @@ class RedisLocks:
             while not await self.redis.set(name, token, nx=True, px=int(self.ttl * 1000)):
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 0.05)
-            renewal = asyncio.create_task(self._renew(name, token), name=f"renew {name}")
+            done = asyncio.Event()
+            renewal = asyncio.create_task(self._renew(name, token, done), name=f"renew {name}")
             try:
                 yield
             finally:
-                renewal.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await renewal
+                # The renewal is told to end, never cancelled: redis-py (8.x) can turn a cancellation that lands
+                # inside a command into a ConnectionError, or absorb it; a renewal cancelled so went on renewing,
+                # and its holder, awaiting it, held the chat's lock for ever (the live replica runs' stall).
+                done.set()
+                await asyncio.wait({renewal}, timeout=self.ttl / 3)
+                if not renewal.done():
+                    log.error("the renewal of %s did not end: left behind", name)
                 await self.redis.eval(RELEASE, 1, name, token)
 
-    async def _renew(self, name: str, token: str) -> None:
-        while True:
-            await asyncio.sleep(self.ttl / 3)
+    async def _renew(self, name: str, token: str, done: asyncio.Event) -> None:
+        while not done.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), self.ttl / 3)
+            if done.is_set():
+                return
             try:
                 if not await self.redis.eval(RENEW, 1, name, token, int(self.ttl * 1000)):
                     log.error("lost the lock %s while holding it (expired): another process may enter", name)

@@ -5,6 +5,7 @@ Redis (a chat's order, updates done once, the flood throttle). The Redis tests n
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
 
@@ -12,13 +13,15 @@ import pytest
 from aiogram.types import Update
 from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.app import App
 from bot.channels.telegram.middlewares import Throttle
 from bot.channels.telegram.replicas import SharedChatSerializer
 from bot.channels.telegram.web import SECRET_HEADER, Webhook
 from bot.config import Settings
-from bot.redis_locks import ChatOrder, DoneUpdates, RedisFlood, RedisLocks, connect
+from bot.redis_locks import RENEW, ChatOrder, DoneUpdates, RedisFlood, RedisLocks, connect
+from tests.support.telegram import Person
 
 REDIS_URL = os.environ.get("QATYSU_TEST_REDIS_URL", "redis://127.0.0.1:6379/10")
 
@@ -116,6 +119,104 @@ async def test_an_update_whose_handling_crashed_is_handled_when_delivered_again(
     await b(handler, update(31, 9), {})  # Telegram delivers it again, to another replica
     await b(handler, update(32, 9), {})  # and the chat goes on
     assert handled == [31, 32]
+
+
+class CancelMidCommand:
+    """The shared Redis as redis-py 8 behaves when a task is cancelled inside a command: the cancellation comes
+    out as a ConnectionError (seen in a loop of cancelled ``eval`` calls on this machine's Redis). Here the first
+    renewal is slow enough to be inside its command when the holder ends; the others are quick."""
+
+    def __init__(self, client) -> None:
+        self.client, self.renewing = client, asyncio.Event()
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+    async def eval(self, script, *args):
+        if script == RENEW and not self.renewing.is_set():
+            self.renewing.set()
+            try:
+                await asyncio.sleep(0.3)
+            except asyncio.CancelledError:
+                raise RedisConnectionError("Connection closed by server.") from None
+        return await self.client.eval(script, *args)
+
+
+@needs_redis
+async def test_a_lock_is_released_when_its_holder_ends_during_a_renewal(redis) -> None:
+    """The live replica runs stalled for good: a chat lock's holder ended while the lock's renewal was inside its
+    Redis command; the cancelled renewal came out as a ConnectionError, renewed on, and the holder awaited it for
+    ever, keeping the chat (and the webhook's connection) until the end."""
+    client, prefix = redis
+    slow = CancelMidCommand(client)
+    locks = RedisLocks(slow, prefix + "lock:", ttl=1.5)  # renewed every 0.5 s
+
+    async def hold_through_a_renewal() -> None:
+        async with locks.hold("chat:9"):
+            await slow.renewing.wait()  # the renewal is inside its command now
+
+    holder = asyncio.create_task(hold_through_a_renewal())
+    await asyncio.wait({holder}, timeout=10)
+    ended = holder.done()
+    holder.cancel()  # (before the fix it never ends by itself)
+    with contextlib.suppress(asyncio.CancelledError):
+        await holder
+    assert ended  # the holder ended once its work was done
+    assert not await client.exists(prefix + "lock:chat:9")  # released: the chat's next update may go
+    async with locks.hold("chat:9"):
+        pass
+
+
+@needs_redis
+async def test_a_failed_update_answered_by_the_errors_router_does_not_hold_the_chats_next_one(redis) -> None:
+    """The errors router (outside the serializer) answers a failed update: 200, Telegram never delivers it again.
+    It must leave the chat's queue then, or the chat's next update waits for it until its turn is given up as
+    stale: on a real clock 15 s, past Telegram's window for answering a press (the live replica run stalled so)."""
+    client, prefix = redis
+    order = ChatOrder(client, prefix)
+    frozen = SharedChatSerializer(RedisLocks(client, prefix + "lock:"), order, DoneUpdates(client, prefix, order),
+                                  clock=lambda: 0.0)  # a turn is never skipped as stale here
+    handled: list[int] = []
+
+    async def failing(event, data):
+        raise RuntimeError("a bug in a flow")
+
+    async def handler(event, data):
+        handled.append(event.update_id)
+
+    with pytest.raises(RuntimeError):
+        await frozen(failing, update(51, 6), {})  # the errors router takes it from here and answers 200
+    await asyncio.wait_for(frozen(handler, update(52, 6), {}), 10)  # before the fix: waited for 51 forever
+    assert handled == [52]
+    assert await order.lowest(6) is None
+
+
+async def test_a_press_handled_after_telegrams_answer_window_still_gets_its_screen(app: App, tg) -> None:
+    """A press delivered again after a replica died is handled after the chat's lock expired, past the 15 s in
+    which Telegram takes its answer: the answer is refused, and the resident must still get the next screen (the
+    live replica run stalled on exactly this: no consent screen after the language press)."""
+    who = Person(601, language_code="kk")
+    await tg.text(who, "/start")
+    tg.session.presses_too_old = True
+    sent = await tg.click(who, "Қазақша")
+    assert sent and "Дербес деректерді" in sent[-1].text  # the consent screen came
+    sent = await tg.click(who, "Келісемін")
+    assert "Қай жерде тұрасыз" in sent[-1].text
+
+
+async def test_a_failed_press_too_old_to_answer_still_tells_the_person(app: App, tg, monkeypatch) -> None:
+    """The errors router's apology goes out even when the press can no longer be answered."""
+    who = Person(602, language_code="kk")
+    await tg.text(who, "/start")
+
+    async def broken(*a, **kw):
+        raise RuntimeError("a bug in a flow")
+
+    monkeypatch.setattr(app.conversations, "handle", broken)
+    tg.session.presses_too_old = True
+    sent = await tg.click(who, "Қазақша")
+    assert [m.text for m in sent] == [app.i18n("kk")._("Sorry, something went wrong. Please try again, or send "
+                                                       "/menu.")]
 
 
 @needs_redis

@@ -80,6 +80,7 @@ class RecordingSession(BaseSession):
         self.topics: dict[int, dict[int, str]] = {}  # chat → thread id → title
         self.retry_after: list[int] = []  # the next sends answer 429 with these retry_after values
         self.unreachable: set[int] = set()  # sends to these chats fail as if the network dropped
+        self.presses_too_old = False  # answerCallbackQuery refused: the press is past Telegram's answer window
 
     async def close(self) -> None:
         pass
@@ -94,6 +95,8 @@ class RecordingSession(BaseSession):
                                     for k, v in method.model_dump(warnings=False).items()) if v is not None}
         call = Call(name, params)
         self.calls.append(call)
+        if name == "answerCallbackQuery" and self.presses_too_old:
+            raise self._bad(method, "query is too old and response timeout expired or query ID is invalid")
         if name.startswith("send") and self.retry_after:
             raise TelegramRetryAfter(method=method, message="Too Many Requests", retry_after=self.retry_after.pop(0))
         if name.startswith("send") and int(params.get("chat_id", 0)) in self.unreachable:

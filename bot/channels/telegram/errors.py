@@ -7,6 +7,7 @@ import logging
 from aiogram import Bot, Router
 from aiogram.types import ErrorEvent
 
+from bot.channels.telegram.render import answer_press
 from bot.i18n import I18n, pick_language
 
 log = logging.getLogger("qatysu.errors")
@@ -36,7 +37,7 @@ async def on_error(event: ErrorEvent, bot: Bot, i18n: I18n) -> bool:
     tr = i18n(pick_language(None, user.language_code if user else None, i18n.default))
     try:
         if upd.callback_query:
-            await upd.callback_query.answer()
+            await answer_press(upd.callback_query)  # a press too old to answer still gets the message
         await bot.send_message(chat_id, tr._("Sorry, something went wrong. Please try again, or send /menu."))
     except Exception:  # noqa: BLE001 - telling the user is best effort
         log.warning("could not tell chat %s about the failure", chat_id)

@@ -47,7 +47,7 @@ async def on_message(message: Message, bot: Bot, operator_desk: OperatorDesk) ->
 
 async def on_button(callback: CallbackQuery, bot: Bot, operator_desk: OperatorDesk) -> None:
     notice, screens = await operator_desk.on_button(callback.from_user.id, callback.data or "")
-    await callback.answer(notice)
+    await render.answer_press(callback, notice)
     m = callback.message
     if m is None:
         return

@@ -9,6 +9,7 @@ from aiogram.enums import ChatType
 from aiogram.types import CallbackQuery, Message
 
 from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.telegram.render import answer_press
 from bot.flows.base import Services
 from bot.flows.engine import Conversations
 from bot.i18n import I18n, pick_language
@@ -59,8 +60,8 @@ async def on_button(callback: CallbackQuery, telegram: TelegramChannel, conversa
         resident = await services.residents.get(callback.from_user.id)
         tr = i18n(pick_language(resident.language if resident else None, callback.from_user.language_code,
                                 i18n.default))
-        await callback.answer(tr._("This button was sent to someone else, so it does nothing for you."),
-                              show_alert=True)
+        await answer_press(callback, tr._("This button was sent to someone else, so it does nothing for you."),
+                           show_alert=True)
         return
 
     async def deliver(screens):
@@ -72,4 +73,4 @@ async def on_button(callback: CallbackQuery, telegram: TelegramChannel, conversa
 async def on_stray_button(callback: CallbackQuery) -> None:
     """A press in a chat the bot does not talk in (a stranger's group, a message without a chat): an empty answer
     stops the button spinning; nothing else happens."""
-    await callback.answer()
+    await answer_press(callback)

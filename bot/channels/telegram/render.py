@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.methods import SendDocument, SendMessage, SendPhoto, TelegramMethod
@@ -18,6 +20,7 @@ from aiogram.types import (
 from bot.flows.base import Screen
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+log = logging.getLogger("qatysu.render")
 CAPTION_LIMIT = 1024  # Telegram's limit for a photo caption
 
 
@@ -64,10 +67,26 @@ async def send(bot: Bot, chat_id: int, screens: list[Screen]) -> None:
             await bot(method)
 
 
+async def answer_press(cb: CallbackQuery, text: str | None = None, *, show_alert: bool | None = None) -> bool:
+    """Stop the button spinning (with ``text`` as its notice). Telegram takes the answer only within its window
+    (about 15 s after the press): a press handled later (delivered again after a replica died, a long queue) is
+    answered no more, and that must not cost the person the screens that follow. False when it was too late."""
+    try:
+        await cb.answer(text, show_alert=show_alert)
+    except TelegramBadRequest as exc:
+        if "query is too old" not in str(exc) and "query ID is invalid" not in str(exc):
+            raise
+        log.info("press %s answered too late for its notice: %s", cb.id, exc)
+        return False
+    return True
+
+
 async def answer_callback(bot: Bot, cb: CallbackQuery, screens: list[Screen]) -> None:
-    """Answer the press, replace the pressed message with the first screen when it can, send the rest."""
+    """Answer the press, replace the pressed message with the first screen when it can, send the rest. A notice
+    whose press can no longer be answered goes as a message of its own."""
     notice = next((s.notice for s in screens if s.notice), None)
-    await cb.answer(notice)
+    if not await answer_press(cb, notice) and notice:
+        await bot.send_message(cb.from_user.id if cb.message is None else cb.message.chat.id, notice, parse_mode=None)
     if not screens:
         return
     first, rest = screens[0], screens[1:]

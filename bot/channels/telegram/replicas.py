@@ -71,7 +71,18 @@ class SharedChatSerializer(BaseMiddleware):
 
     async def _handle(self, handler, event: Update, data: dict[str, Any], chat: int | None) -> Any:
         started = time.time()
-        result = await handler(event, data)
+        try:
+            result = await handler(event, data)
+        except BaseException:
+            # its delivery is over either way: the errors router answers it (200: never delivered again) or the
+            # replica answers 500 and Telegram delivers it again, when it joins the queue anew. Left in the queue,
+            # it would hold the chat's next update until its turn is skipped as stale.
+            if chat is not None:
+                try:
+                    await asyncio.shield(self.order.skip(chat, event.update_id))
+                except Exception:  # noqa: BLE001 - Redis away: the stale turn frees the chat later
+                    log.exception("could not take the failed update %s out of its chat's queue", event.update_id)
+            raise
         await self.done.mark_done(event.update_id, chat)
         handled.info("handled update=%s chat=%s start=%.6f end=%.6f", event.update_id, chat, started, time.time())
         return result
