@@ -280,3 +280,17 @@ async def test_delete_my_data_on_whatsapp(live: Live, lang: str) -> None:
     assert await live.app.services.residents.get(int(p.wa_id), "whatsapp") is None
     assert await account(live, p.wa_id) is None
     assert (await live.app.services.residents.get_by_id(rid)) is None
+
+
+async def test_a_flood_from_whatsapp_is_throttled_with_one_warning(live: Live) -> None:
+    p = await register(live, "ru")
+    flood = live.app.whatsapp.webhook.flood
+    flood.limit, flood.window = 3, 30.0  # the stand-in posts one message after another: a tight limit to reach
+    p.seen = len(p.bot_messages())
+    for i in range(14):
+        await live.sb.wa_send_text(p.wa_id, f"сообщение {i}")
+    await p.settle()
+    await p.expect("слишком часто")
+    new = [text_of(m) for m in p.bot_messages()[p.seen:]]
+    assert sum("слишком часто" in t for t in new) == 1  # warned once; the rest dropped without a word
+    assert len(new) < 14  # not every message was answered as if read

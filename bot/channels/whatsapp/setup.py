@@ -18,6 +18,7 @@ from bot.channels.whatsapp.webhook import Seen, WhatsAppWebhook
 from bot.config import Settings
 from bot.flows.engine import Conversations
 from bot.i18n import I18n
+from bot.throttle import Flood
 
 
 @dataclass
@@ -77,17 +78,20 @@ class WhatsAppParts:
 def build(settings: Settings, conversations: Conversations, i18n: I18n, redis: Any = None) -> WhatsAppParts:
     wa = make_client(settings.whatsapp)
     channel = WhatsAppChannel(wa, i18n)
-    locks = None
+    locks, flood_store = None, None
     if redis is not None:  # several replicas: a person's messages in order and once across all of them
-        from bot.redis_locks import RedisLocks
+        from bot.redis_locks import RedisFlood, RedisLocks
 
-        locks = RedisLocks(redis, "qatysu:wa:lock:")
+        locks, flood_store = RedisLocks(redis, "qatysu:wa:lock:"), RedisFlood(redis, "qatysu:wa:")
+    limits = settings.limits
+    flood = Flood(limits.flood_messages, limits.flood_seconds, store=flood_store)
     residents = conversations.services.residents
 
     async def on_inbound(wa_id: int, at) -> bool:
         return await residents.touch_inbound(wa_id, at, CHANNEL)
 
     webhook = WhatsAppWebhook(settings.whatsapp, channel, conversations, i18n, on_inbound=on_inbound, locks=locks,
+                              flood=flood,
                               seen=Seen(redis))
     channel.language_of = webhook.language_of
     conversations.services.media.add_store(WhatsAppMediaStore(wa))

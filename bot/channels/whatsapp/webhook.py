@@ -37,6 +37,7 @@ from bot.flows.base import Screen
 from bot.flows.engine import Conversations
 from bot.i18n import I18n, pick_language
 from bot.locks import KeyedLocks
+from bot.throttle import Flood, too_fast
 
 log = logging.getLogger("qatysu.whatsapp.webhook")
 handled = logging.getLogger("qatysu.updates")
@@ -79,8 +80,9 @@ def signed(app_secret: bytes, body: bytes, header: str) -> bool:
 class WhatsAppWebhook:
     def __init__(self, settings: WhatsAppSettings, channel: WhatsAppChannel, conversations: Conversations,
                  i18n: I18n, *, on_status: StatusHook | None = None, on_inbound: InboundHook | None = None,
-                 locks: Locks | None = None, seen: Seen | None = None) -> None:
+                 locks: Locks | None = None, seen: Seen | None = None, flood: Flood | None = None) -> None:
         self.settings, self.channel, self.conversations, self.i18n = settings, channel, conversations, i18n
+        self.flood = flood  # the flood throttle (bot/throttle.py), shared with Telegram's through its store
         self.on_status, self.on_inbound = on_status, on_inbound
         self.locks: Locks = locks or KeyedLocks()
         self.seen = seen or Seen()
@@ -158,7 +160,9 @@ class WhatsAppWebhook:
                 log.exception("whatsapp message %s of %s failed", m.wamid, m.wa_id)
 
     async def handle(self, m: Inbound) -> None:
-        """One person's message, once, after their earlier ones."""
+        """One person's message, once, after their earlier ones; too many at once are dropped with a warning."""
+        if await self._dropped(m):
+            return
         async with self.locks.hold(f"wa:{m.wa_id}"):
             if await self.seen.done(m.wamid):
                 log.info("whatsapp message %s was handled already: not again", m.wamid)
@@ -173,6 +177,24 @@ class WhatsAppWebhook:
             await self.channel.wa.mark_message_as_read(m.wamid)
         except Exception:  # noqa: BLE001 - a read receipt is a courtesy
             log.debug("could not mark %s read", m.wamid, exc_info=True)
+
+    async def _dropped(self, m: Inbound) -> bool:
+        """The flood throttle, before the person's lock: a dropped message is answered at once (the first with a
+        warning, a dropped press with the same warning again), never handled."""
+        event = events.to_event(m) if self.flood is not None else None
+        if event is None or self.flood is None:
+            return False
+        verdict = await self.flood.judge(event)
+        if verdict.admitted:
+            return False
+        text = verdict.repeat
+        if verdict.warn:
+            text = await too_fast(self.i18n, self.conversations.services, event)
+            await self.flood.warned(event, text)
+        if text:
+            await self.channel.send(m.wa_id, [Screen(text)])
+        log.info("whatsapp message %s of %s dropped: too many at once", m.wamid, m.wa_id)
+        return True
 
     async def _answer(self, m: Inbound) -> None:
         page = events.page_of(m)
