@@ -158,67 +158,6 @@ class OutboxSender:
             await self._sent(r, m)
         return len(rows)
 
-    async def _pump(self, stop: asyncio.Event, until: float) -> int:
-        """Send batch after batch with no barrier between them: the next batch is claimed while the current one
-        is still sending (when fewer rows wait than there are workers), so the limiter is never left idle. Each
-        batch's successes are committed together (``sent_many``) once its last row is done, and whatever is done
-        when the pump stops (also when cancelled); a row in flight at a crash stays "sending" and becomes
-        "unknown", never sent twice. Returns how many rows were taken."""
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[tuple[Claimed, _Batch] | None] = asyncio.Queue()
-        hungry = asyncio.Event()
-        hungry.set()
-        batches: list[_Batch] = []
-        taken = 0
-
-        async def feed() -> None:
-            nonlocal taken
-            try:
-                while not stop.is_set() and loop.time() < until:
-                    await hungry.wait()
-                    rows = await self.outbox.claim(self.batch, self.worker)
-                    if not rows:
-                        break
-                    self.notices.forget()
-                    batch = _Batch(len(rows))
-                    batches.append(batch)
-                    for r in rows:
-                        queue.put_nowait((r, batch))
-                    taken += len(rows)
-                    if queue.qsize() >= self.concurrency:
-                        hungry.clear()
-            finally:
-                for _ in range(self.concurrency):
-                    queue.put_nowait(None)
-
-        async def work() -> None:
-            while (item := await queue.get()) is not None:
-                if queue.qsize() < self.concurrency:
-                    hungry.set()
-                row, batch = item
-                try:
-                    await self.send_one(row, batch.done)
-                finally:
-                    batch.left -= 1
-                if batch.left == 0:
-                    await self._settle(batch)
-
-        try:
-            await asyncio.gather(feed(), *(work() for _ in range(self.concurrency)))
-        finally:  # what was sent is recorded, also when the sender is being stopped
-            for batch in batches:
-                if not batch.settled:
-                    await self._settle(batch)
-        return taken
-
-    async def _settle(self, batch: _Batch) -> None:
-        if batch.settled:
-            return
-        batch.settled = True
-        await self.outbox.sent_many([(r.id, m) for r, m in batch.done])
-        for r, m in batch.done:
-            await self._sent(r, m)
-
     async def recover(self) -> int:
         """Rows left "sending" by a sender that is gone become "unknown", never resent. One process (no engine
         given, or SQLite): every such row, at start. Several (PostgreSQL): each sender holds a lease named after
@@ -263,8 +202,8 @@ class OutboxSender:
                 if lease.held and loop.time() - recovered_at >= (RECOVER_SECONDS if shared else math.inf):
                     recovered_at = loop.time()
                     await self.recover()
-                if lease.held:  # until the outbox is empty or the lease is due a check
-                    taken = await self._pump(stop, until=loop.time() + CHECK_SECONDS)
+                if lease.held:
+                    taken = await self.run_once()
             except Exception:  # noqa: BLE001 - a database hiccup must not stop delivery for good
                 log.exception("outbox sender cycle failed")
             if not taken:
@@ -273,15 +212,6 @@ class OutboxSender:
                     await asyncio.wait_for(self.wake.wait(), self.idle)
                 except TimeoutError:
                     pass
-
-
-class _Batch:
-    """One claimed batch in the pump: rows not yet done, successes to record together."""
-
-    __slots__ = ("left", "done", "settled")
-
-    def __init__(self, size: int) -> None:
-        self.left, self.done, self.settled = size, [], False
 
 
 def _lease_name(worker: str) -> str:
