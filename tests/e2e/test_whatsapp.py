@@ -98,10 +98,11 @@ async def file_appeal(live: Live, p: WaPerson, lang: str, *, voice: bool = False
     return appeal.number
 
 
-async def test_appeal_with_photo_and_location_answered_by_an_aide(live: Live) -> None:
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_appeal_with_photo_and_location_answered_by_an_aide(live: Live, lang: str) -> None:
     sb, aide = live.sb, live.people.aide
-    p = await register(live, "ru")
-    number = await file_appeal(live, p, "ru")
+    p = await register(live, lang)
+    number = await file_appeal(live, p, lang)
     card = await live.expect(sb.operator_chat_id, number, thread_id=None)
     assert "WhatsApp" in card["html"] and "*село*" in card["html"]  # the channel; the text as typed
     # on WhatsApp the marks a person typed are shown, not applied (the preview quoted their text)
@@ -223,19 +224,25 @@ async def test_voice_note_appeal_on_telegram_reaches_the_operator_chat(live: Liv
                         "the voice note in the topic")
 
 
-async def vote(p: WaPerson) -> None:
-    await p.press("Халық бюджеті")
+BALLOT = {"kk": ("Бюллетень", "Осыған дауыс беру", "Иә, дауыс беремін", "Түбіртегіңіз"),
+          "ru": ("Бюллетень", "Голосовать за этот", "Да, голосую", "Ваша квитанция")}
+
+
+async def vote(p: WaPerson, lang: str = "kk") -> None:
+    ballot, this, yes, _ = BALLOT[lang]
+    await p.press(WORDS[lang]["budget"])
     await p.press("демо")
-    await p.press("Бюллетень")
+    await p.press(ballot)
     await p.expect("1 / 3")
-    await p.press("Осыған дауыс беру")
-    await p.press("Иә, дауыс беремін")
+    await p.press(this)
+    await p.press(yes)
 
 
-async def test_a_vote_on_whatsapp(live: Live) -> None:
-    p = await register(live, "kk")
-    await vote(p)
-    await p.expect("Түбіртегіңіз")
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_a_vote_on_whatsapp(live: Live, lang: str) -> None:
+    p = await register(live, lang)
+    await vote(p, lang)
+    await p.expect(BALLOT[lang][3])
     r = await live.app.services.residents.get(int(p.wa_id), "whatsapp")
     [campaign] = await live.app.services.budget.campaigns_for(r.territory_kato, include_demo=True)
     assert len(await live.app.services.budget.my_votes(r.id, campaign.id)) == 1
