@@ -224,14 +224,14 @@ async def test_voice_note_appeal_on_telegram_reaches_the_operator_chat(live: Liv
                         "the voice note in the topic")
 
 
-BALLOT = {"kk": ("Бюллетень", "Осыған дауыс беру", "Иә, дауыс беремін", "Түбіртегіңіз"),
-          "ru": ("Бюллетень", "Голосовать за этот", "Да, голосую", "Ваша квитанция")}
+BALLOT = {"kk": ("демо", "Бюллетень", "Осыған дауыс беру", "Иә, дауыс беремін", "Түбіртегіңіз"),
+          "ru": ("Аккольский район", "Бюллетень", "Голосовать", "Да, голосую", "Ваша квитанция")}
 
 
 async def vote(p: WaPerson, lang: str = "kk") -> None:
-    ballot, this, yes, _ = BALLOT[lang]
+    campaign, ballot, this, yes, _ = BALLOT[lang]
     await p.press(WORDS[lang]["budget"])
-    await p.press("демо")
+    await p.press(campaign)
     await p.press(ballot)
     await p.expect("1 / 3")
     await p.press(this)
@@ -242,7 +242,7 @@ async def vote(p: WaPerson, lang: str = "kk") -> None:
 async def test_a_vote_on_whatsapp(live: Live, lang: str) -> None:
     p = await register(live, lang)
     await vote(p, lang)
-    await p.expect(BALLOT[lang][3])
+    await p.expect(BALLOT[lang][4])
     r = await live.app.services.residents.get(int(p.wa_id), "whatsapp")
     [campaign] = await live.app.services.budget.campaigns_for(r.territory_kato, include_demo=True)
     assert len(await live.app.services.budget.my_votes(r.id, campaign.id)) == 1
