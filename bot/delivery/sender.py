@@ -200,7 +200,7 @@ class OutboxSender:
                     queue.put_nowait(None)
 
         async def work() -> None:
-            while (item := await queue.get()) is not None:
+            while not stop.is_set() and (item := await queue.get()) is not None:
                 if queue.qsize() < self.concurrency:
                     hungry.set()
                 row, batch = item
@@ -210,13 +210,15 @@ class OutboxSender:
                     batch.left -= 1
                 if batch.left == 0:
                     await self._settle(batch)
+            hungry.set()  # stopping: the feeder is not left waiting for room
 
         try:
             await asyncio.gather(feed(), *(work() for _ in range(self.concurrency)))
-        except BaseException:  # stopped midway: the rows never started go back to the queue
-            await self.outbox.release([r.id for b in batches if not b.settled for r in b.rows])
-            raise
-        finally:  # what was sent is recorded, also when the sender is being stopped
+        finally:  # stopped midway (or cancelled): the rows never started go back to the queue, and what was
+            # sent is recorded
+            left = [r.id for b in batches if b.left for r in b.rows]
+            if left:
+                await self.outbox.release(left)
             for batch in batches:
                 await self._settle(batch)
         return taken
