@@ -131,8 +131,8 @@ async def measure(recipients: int, database_url: str | None = None, *, rate: flo
         wall0 = utcnow()
         started = time.perf_counter()
         sender = asyncio.create_task(app.sender.run_forever(stop))
-        unsettled = select(func.count(OutboxMessage.id)).where(OutboxMessage.broadcast_id == b.id,
-                                                               OutboxMessage.state.in_(("pending", "sending")))
+        unsettled = select(func.count(OutboxMessage.id)).where(
+            OutboxMessage.broadcast_id == b.id, OutboxMessage.state.in_(("pending", "claimed", "sending")))
         while True:
             await asyncio.sleep(0.5)
             async with app.sessions() as s:

@@ -329,8 +329,9 @@ class OutboxMessage(Base):
     is sent (bot/delivery/notices.py). A resident's address is looked up from the resident when the row is
     claimed (and noted in ``chat_id``); a row for staff or a group carries its ``chat_id`` from the start.
 
-    state: pending → sending (claimed) → sent | blocked | failed | cancelled; pending again after a retryable
-    error; a row still "sending" when the process starts again was in flight at a crash and becomes "unknown".
+    state: pending → claimed (taken by a sender) → sending (its send begun) → sent | blocked | failed |
+    cancelled; pending again after a retryable error. After a crash a row still "claimed" was never tried and
+    goes back to "pending"; one still "sending" was in flight and becomes "unknown", never resent.
     """
 
     __tablename__ = "outbox"

@@ -290,6 +290,7 @@ async def test_a_row_put_back_after_a_stop_is_never_sent(app: App) -> None:
     await svc.start(b.id, SECRETARY)
     await svc.expand(b.id)
     claimed = await app.outbox.claim(1, "w")  # in flight when the stop comes
+    assert await app.outbox.started([claimed[0].id]) == {claimed[0].id}
     p = await svc.stop(b.id, SECRETARY)
     assert (p.in_flight, p.cancelled, p.finished) == (1, 2, False)
     await app.outbox.retry(claimed[0], 0, "429 retry after 0", count_attempt=False)  # Telegram said 429

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections import Counter
 
+import pytest
 from sqlalchemy import select
 
 from bot.app import App
@@ -86,17 +89,25 @@ async def test_other_failures_are_retried_a_bounded_number_of_times(app: App) ->
     assert len([c for c in app.bot.session.calls if c.params.get("chat_id") == 701]) == 3
 
 
-async def test_in_flight_rows_at_a_crash_become_unknown_not_resent(app: App) -> None:
+async def test_at_a_crash_rows_started_become_unknown_and_rows_only_claimed_are_sent_later(app: App) -> None:
     outbox = service(app)
-    await outbox.enqueue([text(f"c:{i}", 800 + i, {"text": "хабар"}) for i in range(4)])
-    claimed = await outbox.claim(2, "crashed-worker")  # claimed, then the process died
-    assert len(claimed) == 2
+    await outbox.enqueue([text(f"c:{i}", 800 + i, {"text": "хабар"}) for i in range(6)])
+    claimed = await outbox.claim(5, "crashed-worker")  # a batch claimed
+    assert len(claimed) == 5
+    tried = {r.id for r in claimed[:2]}
+    assert await outbox.started(tried) == tried  # two were going out when the process died
     assert await outbox.recover_after_crash() == 2
-    await sender(app, outbox).run_once()
     st = await states(app)
-    assert sorted(st.values()) == ["sent", "sent", "unknown", "unknown"]
-    sent_to = {int(c.params["chat_id"]) for c in app.bot.session.calls if c.method == "sendMessage"}
-    assert sent_to == {800 + i for i in range(4)} - {r.chat_id for r in claimed}
+    assert sorted(st.values()) == ["pending"] * 4 + ["unknown"] * 2
+    while await sender(app, outbox).run_once():
+        pass
+    st = await states(app)
+    assert sorted(st.values()) == ["sent"] * 4 + ["unknown"] * 2  # the never tried ones went after all
+    sent_to = [int(c.params["chat_id"]) for c in app.bot.session.calls if c.method == "sendMessage"]
+    assert sorted(sent_to) == sorted({800 + i for i in range(6)} - {r.chat_id for r in claimed if r.id in tried})
+    async with app.sessions() as s:  # a row put back counts no attempt for the crash
+        attempts = dict((await s.execute(select(OutboxMessage.key, OutboxMessage.attempts))).all())
+    assert {k: n for k, n in attempts.items() if st[k] == "sent"} == {f"c:{i}": 1 for i in range(2, 6)}
 
 
 async def test_concurrent_claims_never_share_a_row(app: App) -> None:
@@ -244,3 +255,74 @@ async def test_a_message_the_platform_accepted_and_later_reported_failed_is_fail
     assert await s.reported_failed("whatsapp", "wamid.HBgLNzcwMTU1NTEyMzQVAgARGBI", "131026: undeliverable")
     assert await states(app) == {"wa:9": "failed"}
     assert not await s.reported_failed("whatsapp", "wamid.HBgLNzcwMTU1NTEyMzQVAgARGBI", "again")  # once
+
+
+class _Gated:
+    """A delivery whose sends wait until the test lets each one through."""
+
+    def __init__(self) -> None:
+        self.limiter = RateLimiter(1000, 1000, 1000)
+        self.going: list[int] = []  # chats whose send has started
+        self.gates: dict[int, asyncio.Event] = {}
+
+    async def deliver(self, row, payload):
+        self.going.append(row.chat_id)
+        await self.gates.setdefault(row.chat_id, asyncio.Event()).wait()
+        return 1
+
+    def let_through(self, chat_id: int) -> None:
+        self.gates.setdefault(chat_id, asyncio.Event()).set()
+
+
+async def _until(check, what: str) -> None:
+    for _ in range(500):
+        if await check():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"never: {what}")
+
+
+@pytest.mark.parametrize("how", ["stopped", "cancelled"])
+async def test_the_next_batch_is_claimed_while_one_sends_and_a_stop_puts_back_what_was_not_started(
+        app: App, how: str) -> None:
+    outbox = service(app)
+    await outbox.enqueue([text(f"p:{i:02}", 900 + i, {"text": "хабар"}) for i in range(12)])
+    gated = _Gated()
+    s = OutboxSender({"telegram": gated}, outbox, app.sender.notices, batch=4, concurrency=2, retry_seconds=0)
+    stop = asyncio.Event()
+    task = asyncio.create_task(s.run_forever(stop))
+
+    async def counts() -> Counter[str]:
+        return Counter((await states(app)).values())
+
+    async def two_going() -> bool:
+        return len(gated.going) == 2
+    await _until(two_going, "two rows going out")
+    gated.let_through(gated.going[0])  # the first row went: its worker takes the third, the queue runs low
+
+    async def next_batch_taken() -> bool:
+        return (await counts())["claimed"] == 5
+    await _until(next_batch_taken, "the next batch claimed")
+    # the second batch is claimed while the first still sends; the first row's success waits for its batch
+    assert await counts() == {"sending": 3, "claimed": 5, "pending": 4}
+    if how == "stopped":  # a shutdown: the rows going out finish, the others go back
+        stop.set()
+        for chat in gated.going[1:]:
+            gated.let_through(chat)
+        await task
+        assert await counts() == {"sent": 3, "pending": 9}
+        assert await outbox.recover_after_crash() == 0
+    else:  # cancelled with two rows in flight
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        assert await counts() == {"sent": 1, "sending": 2, "pending": 9}  # what was not started went back
+        assert await outbox.recover_after_crash() == 2
+    while await sender(app, outbox).run_once():
+        pass
+    st = await states(app)
+    unknown = {k for k, v in st.items() if v == "unknown"}
+    assert unknown == (set() if how == "stopped" else {"p:01", "p:02"})  # the two in flight when cancelled
+    assert Counter(st.values()) == {"sent": 12 - len(unknown), **({"unknown": 2} if unknown else {})}
+    async with app.sessions() as db:  # a row put back counts no attempt for it
+        assert set(await db.scalars(select(OutboxMessage.attempts).where(OutboxMessage.state == "sent"))) == {1}

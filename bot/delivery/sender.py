@@ -31,11 +31,12 @@ class OutboxSender:
         self.batch, self.concurrency, self.idle, self.retry_seconds = batch, concurrency, idle_seconds, retry_seconds
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.wake = asyncio.Event()
+        self._starts = _Starts(outbox)
 
     async def send_one(self, row: Claimed, done: list[tuple[Claimed, int | str | None]] | None = None) -> None:
         """Word one row, send it and record the outcome; with ``done`` a success is only noted there, for the
         caller to record with the rest of its batch (until then the row stays "sending": after a crash it is
-        "unknown")."""
+        "unknown"). The row turns "sending" only when it is about to go (before that a crash puts it back)."""
         try:
             kind = self.notices.kind(row.kind)
             payload = await self.notices.render(row)
@@ -56,6 +57,8 @@ class OutboxSender:
             await self._undelivered(kind, row, "failed")
             return
         await delivery.limiter.wait(row.chat_id)
+        if not await self._starts.start(row.id):  # cancelled since it was claimed: it does not go
+            return
         try:
             message_id = await delivery.deliver(row, payload)
         except RetryLater as exc:
@@ -136,7 +139,8 @@ class OutboxSender:
         return (await self.outbox.state_of(row_id))[0]
 
     async def run_once(self) -> int:
-        """Claim one batch and send it; returns how many rows were taken."""
+        """Claim one batch and send it; returns how many rows were taken. Stopped midway, the rows not started
+        go back to the queue."""
         rows = await self.outbox.claim(self.batch, self.worker)
         if not rows:
             return 0
@@ -152,14 +156,84 @@ class OutboxSender:
 
         try:
             await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(rows)))))
+        except BaseException:
+            await self.outbox.release([r.id for r in rows])
+            raise
         finally:  # one commit for the batch's successes, also when the sender is being stopped
             await self.outbox.sent_many([(r.id, m) for r, m in done])
         for r, m in done:
             await self._sent(r, m)
         return len(rows)
 
+    async def _pump(self, stop: asyncio.Event, until: float) -> int:
+        """Send batch after batch with no barrier between them: the next batch is claimed while the current one
+        is still sending (when fewer rows wait than there are workers), so the limiter is never left idle. Each
+        batch's successes are committed together (``sent_many``) once its last row is done, and whatever is done
+        when the pump stops (also when cancelled). A row waiting its turn stays "claimed": after a crash it goes
+        back to the queue; only the rows started and not yet recorded become "unknown". Returns how many rows
+        were taken."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[tuple[Claimed, _Batch] | None] = asyncio.Queue()
+        hungry = asyncio.Event()
+        hungry.set()
+        batches: list[_Batch] = []
+        taken = 0
+
+        async def feed() -> None:
+            nonlocal taken
+            try:
+                while not stop.is_set() and loop.time() < until:
+                    await hungry.wait()
+                    rows = await self.outbox.claim(self.batch, self.worker)
+                    if not rows:
+                        break
+                    self.notices.forget()
+                    batch = _Batch(rows)
+                    batches.append(batch)
+                    for r in rows:
+                        queue.put_nowait((r, batch))
+                    taken += len(rows)
+                    if queue.qsize() >= self.concurrency:
+                        hungry.clear()
+            finally:
+                for _ in range(self.concurrency):
+                    queue.put_nowait(None)
+
+        async def work() -> None:
+            while not stop.is_set() and (item := await queue.get()) is not None:
+                if queue.qsize() < self.concurrency:
+                    hungry.set()
+                row, batch = item
+                try:
+                    await self.send_one(row, batch.done)
+                finally:
+                    batch.left -= 1
+                if batch.left == 0:
+                    await self._settle(batch)
+            hungry.set()  # stopping: the feeder is not left waiting for room
+
+        try:
+            await asyncio.gather(feed(), *(work() for _ in range(self.concurrency)))
+        finally:  # stopped midway (or cancelled): the rows never started go back to the queue, and what was
+            # sent is recorded
+            left = [r.id for b in batches if b.left for r in b.rows]
+            if left:
+                await self.outbox.release(left)
+            for batch in batches:
+                await self._settle(batch)
+        return taken
+
+    async def _settle(self, batch: _Batch) -> None:
+        if batch.settled:
+            return
+        batch.settled = True
+        await self.outbox.sent_many([(r.id, m) for r, m in batch.done])
+        for r, m in batch.done:
+            await self._sent(r, m)
+
     async def recover(self) -> int:
-        """Rows left "sending" by a sender that is gone become "unknown", never resent. One process (no engine
+        """Rows a gone sender had started ("sending") become "unknown", never resent; those it had only claimed
+        go back to the queue. One process (no engine
         given, or SQLite): every such row, at start. Several (PostgreSQL): each sender holds a lease named after
         itself while it runs, and only the rows of senders whose lease is free are taken for lost."""
         if self.engine is None or self.engine.dialect.name != "postgresql":
@@ -202,8 +276,8 @@ class OutboxSender:
                 if lease.held and loop.time() - recovered_at >= (RECOVER_SECONDS if shared else math.inf):
                     recovered_at = loop.time()
                     await self.recover()
-                if lease.held:
-                    taken = await self.run_once()
+                if lease.held:  # until the outbox is empty or the lease is due a check
+                    taken = await self._pump(stop, until=loop.time() + CHECK_SECONDS)
             except Exception:  # noqa: BLE001 - a database hiccup must not stop delivery for good
                 log.exception("outbox sender cycle failed")
             if not taken:
@@ -212,6 +286,43 @@ class OutboxSender:
                     await asyncio.wait_for(self.wake.wait(), self.idle)
                 except TimeoutError:
                     pass
+
+
+class _Batch:
+    """One claimed batch in the pump: its rows, how many are not done yet, successes to record together."""
+
+    __slots__ = ("rows", "left", "done", "settled")
+
+    def __init__(self, rows: list[Claimed]) -> None:
+        self.rows, self.left, self.done, self.settled = rows, len(rows), [], False
+
+
+class _Starts:
+    """Rows turn "sending" in groups: a row about to go joins the next UPDATE, which takes every row that
+    arrived while the one before was running (one statement a row when the sender is quiet, far fewer when it
+    is busy)."""
+
+    def __init__(self, outbox: OutboxService) -> None:
+        self.outbox = outbox
+        self.lock = asyncio.Lock()
+        self.waiting: list[int] = []
+        self.next: asyncio.Future[set[int]] | None = None
+
+    async def start(self, row_id: int) -> bool:
+        if self.next is None:
+            self.next = asyncio.get_running_loop().create_future()
+        group = self.next
+        self.waiting.append(row_id)
+        async with self.lock:
+            if not group.done():
+                ids, self.waiting, self.next = self.waiting, [], None
+                try:
+                    group.set_result(await self.outbox.started(ids))
+                except BaseException as exc:
+                    group.set_exception(exc if isinstance(exc, Exception) else RuntimeError("stopped"))
+                    group.exception()  # read here: the others waiting on it read it again
+                    raise
+        return row_id in group.result()
 
 
 def _lease_name(worker: str) -> str:

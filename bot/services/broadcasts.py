@@ -48,6 +48,7 @@ from bot.services.broadcast_terms import (
 from bot.services.outbox import (
     BLOCKED,
     CANCELLED,
+    CLAIMED,
     FAILED,
     PENDING,
     SENDING,
@@ -243,7 +244,8 @@ class BroadcastService:
                            broadcast_id=broadcast_id)
 
     async def stop(self, broadcast_id: int, by: int | None, *, system: bool = False) -> Progress:
-        """Sending → stopped: every row not yet taken by the sender is cancelled. Rows in flight finish."""
+        """Sending → stopped: every row not yet started by the sender is cancelled (a claimed row too: the sender
+        finds it cancelled and lets it be). Rows in flight finish."""
         await self._require(by, system)
         async with self._sessions() as s, s.begin():
             b = await s.scalar(select(Broadcast).where(Broadcast.id == broadcast_id).with_for_update())
@@ -253,7 +255,7 @@ class BroadcastService:
                 raise WrongStatus(broadcast_id)
             b.status = STOPPED
             res = await s.execute(update(OutboxMessage).where(OutboxMessage.broadcast_id == broadcast_id,
-                                                              OutboxMessage.state == PENDING)
+                                                              OutboxMessage.state.in_((PENDING, CLAIMED)))
                                   .values(state=CANCELLED, error="the broadcast was stopped")
                                   .execution_options(synchronize_session=False))
             audit(s, "broadcast.stop", actor=by, object_type="broadcast", object_id=broadcast_id,
@@ -325,7 +327,8 @@ class BroadcastService:
         ui = (details or {}).get("ui_language")
         return Progress(
             id=b.id, status=b.status, total=b.total, sent=counts.get(SENT, 0), pending=counts.get(PENDING, 0),
-            in_flight=counts.get(SENDING, 0), blocked=counts.get(BLOCKED, 0), failed=counts.get(FAILED, 0),
+            in_flight=counts.get(CLAIMED, 0) + counts.get(SENDING, 0), blocked=counts.get(BLOCKED, 0),
+            failed=counts.get(FAILED, 0),
             unknown=counts.get(UNKNOWN, 0), cancelled=counts.get(CANCELLED, 0), rows=rows, eta_seconds=eta,
             created_by=b.created_by, progress_chat_id=b.progress_chat_id, progress_message_id=b.progress_message_id,
             started_at=b.started_at, finished_at=b.finished_at, ui_language=ui if ui in LANGUAGES else None)
@@ -334,7 +337,7 @@ class BroadcastService:
         """Seconds left at the configured rate, counting what waits in the outbox before this broadcast's
         rows (notices go first; older broadcasts before younger ones)."""
         not_written = max(b.total - sum(counts.values()), 0)
-        mine = counts.get(PENDING, 0) + counts.get(SENDING, 0) + not_written
+        mine = counts.get(PENDING, 0) + counts.get(CLAIMED, 0) + counts.get(SENDING, 0) + not_written
         if mine == 0:
             return 0
         first = await s.scalar(select(func.min(OutboxMessage.id)).where(OutboxMessage.broadcast_id == b.id,

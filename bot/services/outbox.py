@@ -6,8 +6,9 @@ No wording here: the sender words each row in the reader's language and channel 
 One row per recipient and message, under a unique key, so enqueuing twice sends once. Rows are claimed
 atomically (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite serialises writers), so two senders never take
 the same row. A resident's address and language are read from the resident when the row is claimed: a row of
-a resident who deleted their data (or has no chat) is cancelled then, never sent. A row left "sending" by a
-crash is marked "unknown", never resent.
+a resident who deleted their data (or has no chat) is cancelled then, never sent. A claimed row is "claimed"
+until the sender starts sending it, "sending" from then until its outcome is recorded: after a crash a row still
+"claimed" was never tried and goes back to "pending"; one left "sending" is marked "unknown", never resent.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.db import dialect_insert
 from storage.models import Account, Broadcast, OutboxMessage, Resident, utcnow
 
-PENDING, SENDING, SENT, BLOCKED, FAILED, UNKNOWN, CANCELLED = (
-    "pending", "sending", "sent", "blocked", "failed", "unknown", "cancelled")
+PENDING, CLAIMED, SENDING, SENT, BLOCKED, FAILED, UNKNOWN, CANCELLED = (
+    "pending", "claimed", "sending", "sent", "blocked", "failed", "unknown", "cancelled")
+TAKEN = (CLAIMED, SENDING)  # a sender holds the row: not yet tried, or being tried
 
 
 class Priority(IntEnum):
@@ -130,7 +132,7 @@ class OutboxService:
             res = await s.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id.in_(ids), OutboxMessage.state == PENDING)
-                .values(state=SENDING, claimed_at=now, claimed_by=worker[:64],
+                .values(state=CLAIMED, claimed_at=now, claimed_by=worker[:64],
                         attempts=OutboxMessage.attempts + 1)
                 .returning(OutboxMessage.id, OutboxMessage.chat_id, OutboxMessage.kind, OutboxMessage.params,
                            OutboxMessage.attempts, OutboxMessage.resident_id, OutboxMessage.broadcast_id,
@@ -212,9 +214,31 @@ class OutboxService:
         async with self._sessions() as s:
             return await s.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key))
 
+    async def started(self, ids: Collection[int]) -> set[int]:
+        """Claimed rows about to go to their platform become "sending" (from now on a crash leaves them
+        "unknown"); returns the ids that did: a row cancelled since it was claimed (a stopped broadcast, a
+        resident who deleted their data) is not among them, and must not go."""
+        if not ids:
+            return set()
+        async with self._sessions() as s, s.begin():
+            t = OutboxMessage.__table__
+            res = await s.execute(update(t).where(t.c.id.in_(list(ids)), t.c.state == CLAIMED)
+                                  .values(state=SENDING).returning(t.c.id))
+            return set(res.scalars().all())
+
+    async def release(self, ids: Collection[int]) -> int:
+        """Rows claimed but never started go back to the queue as they were (a sender stopping)."""
+        if not ids:
+            return 0
+        async with self._sessions() as s, s.begin():
+            t = OutboxMessage.__table__
+            res = await s.execute(update(t).where(t.c.id.in_(list(ids)), t.c.state == CLAIMED)
+                                  .values(state=PENDING, attempts=t.c.attempts - 1))
+            return res.rowcount or 0
+
     async def _finish(self, row_id: int, **values: Any) -> None:
         async with self._sessions() as s, s.begin():
-            await s.execute(update(OutboxMessage).where(OutboxMessage.id == row_id, OutboxMessage.state == SENDING)
+            await s.execute(update(OutboxMessage).where(OutboxMessage.id == row_id, OutboxMessage.state.in_(TAKEN))
                             .values(**values))
 
     async def sent(self, row_id: int, message_id: int | str | None) -> None:
@@ -287,21 +311,27 @@ class OutboxService:
             await s.execute(update(Resident).where(Resident.id.in_(on_chat)).values(reachable=False))
 
     async def recover_after_crash(self, workers: Collection[str] | None = None) -> int:
-        """Rows claimed but never finished were in flight at a crash: report them as unknown, never resend.
-        ``workers``: only the rows these (gone) senders claimed; None: every such row (one process)."""
-        stmt = update(OutboxMessage).where(OutboxMessage.state == SENDING)
+        """The rows a gone sender held: those it had started were in flight at the crash and become "unknown",
+        never resent (they may have arrived); those it had only claimed were never tried and go back to
+        "pending", sent as if nothing happened. ``workers``: only the rows these (gone) senders claimed; None:
+        every such row (one process). Returns how many became unknown."""
+        t = OutboxMessage.__table__
+        theirs = t.c.state.in_(TAKEN)
         if workers is not None:
             if not workers:
                 return 0
-            stmt = stmt.where(OutboxMessage.claimed_by.in_(list(workers)))
+            theirs = theirs & t.c.claimed_by.in_(list(workers))
         async with self._sessions() as s, s.begin():
-            res = await s.execute(stmt.values(state=UNKNOWN, error="in flight when the sender stopped"))
+            await s.execute(update(t).where(theirs, t.c.state == CLAIMED)
+                            .values(state=PENDING, attempts=t.c.attempts - 1))
+            res = await s.execute(update(t).where(theirs, t.c.state == SENDING)
+                                  .values(state=UNKNOWN, error="in flight when the sender stopped"))
             return res.rowcount or 0
 
     async def in_flight_workers(self) -> list[str]:
-        """The senders that hold rows "sending" now."""
+        """The senders that hold rows ("claimed" or "sending") now."""
         async with self._sessions() as s:
-            return list(await s.scalars(select(OutboxMessage.claimed_by).where(OutboxMessage.state == SENDING)
+            return list(await s.scalars(select(OutboxMessage.claimed_by).where(OutboxMessage.state.in_(TAKEN))
                                         .distinct()))
 
 

@@ -68,7 +68,8 @@ async def erase_person(s: AsyncSession, r: Resident, now: datetime) -> None:
     mine = OutboxMessage.resident_id == rid
     if chats:
         mine = or_(mine, OutboxMessage.chat_id.in_(chats))
-    await s.execute(update(OutboxMessage).where(mine, OutboxMessage.state == "pending")
+    # a row claimed but not started is cancelled too: the sender finds it so and lets it be
+    await s.execute(update(OutboxMessage).where(mine, OutboxMessage.state.in_(("pending", "claimed")))
                     .values(state="cancelled").execution_options(synchronize_session=False))
     await s.execute(update(OutboxMessage).where(mine)
                     .values(chat_id=None, resident_id=None, params={}, telegram_message_id=None, error=None)

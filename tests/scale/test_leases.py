@@ -39,14 +39,16 @@ async def test_a_starting_sender_leaves_a_live_senders_rows_alone(app: App) -> N
     gone = PgLease(app.engine, "sender:gone-worker")
     assert await live.try_acquire() and await gone.try_acquire()
     try:
-        await app.outbox.claim(3, "live-worker")
-        await app.outbox.claim(3, "gone-worker")
+        live_rows = await app.outbox.claim(3, "live-worker")
+        gone_rows = await app.outbox.claim(3, "gone-worker")
+        await app.outbox.started([r.id for r in live_rows[:2]] + [r.id for r in gone_rows[:2]])  # two each going
         assert await app.sender.recover() == 0  # both alive: nothing is taken for lost
         await gone.release()  # the second sender died
-        assert await app.sender.recover() == 3
+        assert await app.sender.recover() == 2  # the two it had started; the third, never tried, goes back
         async with app.sessions() as s:
             states = sorted((await s.execute(select(OutboxMessage.claimed_by, OutboxMessage.state))).all())
-        assert states == [("gone-worker", "unknown")] * 3 + [("live-worker", "sending")] * 3
+        assert states == ([("gone-worker", "pending")] + [("gone-worker", "unknown")] * 2
+                          + [("live-worker", "claimed")] + [("live-worker", "sending")] * 2)
     finally:
         await live.release()
         await gone.release()

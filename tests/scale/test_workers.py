@@ -2,7 +2,9 @@
 
 - The scheduler's jobs run on the one worker holding the lease; killed with SIGKILL in the middle of sending a
   meeting reminder, its lease passes to the other worker, which sends what came due next; nobody gets a reminder
-  twice (counted at the sandbox) and only the rows in flight at the kill are lost ("unknown", never resent).
+  twice (counted at the sandbox) and only the rows the killed sender had started are "unknown" (never resent);
+  those it had claimed and not started are sent by the other. At most the sender's concurrency of them
+  (the ones in hand at the kill) may not have arrived.
 - Two workers sending one queue keep Telegram's overall limit together: the sandbox, whose limit is the same as
   each worker's, never answers 429 (each alone at that rate, the two together would go at twice it).
 """
@@ -108,7 +110,7 @@ async def test_a_worker_killed_holding_the_lease_is_replaced_and_nothing_goes_tw
         async def settled() -> bool:
             async with app.sessions() as s:
                 busy = await s.scalar(select(func.count()).select_from(OutboxMessage)
-                                      .where(OutboxMessage.state.in_(("pending", "sending"))))
+                                      .where(OutboxMessage.state.in_(("pending", "claimed", "sending"))))
                 undone = await s.scalar(select(func.count()).select_from(ScheduledTask)
                                         .where(ScheduledTask.key.in_(keys),
                                                (ScheduledTask.outcome == "running") | ScheduledTask.done_at.is_(None)))
@@ -119,15 +121,23 @@ async def test_a_worker_killed_holding_the_lease_is_replaced_and_nothing_goes_tw
         assert max(first_got.values()) == 1 and max(second_got.values()) == 1  # nobody got a reminder twice
         assert set(second_got.values()) == {1}  # the reminder that fell due after the kill reached everyone
         async with app.sessions() as s:
-            states = dict((await s.execute(select(OutboxMessage.state, func.count(OutboxMessage.id))
-                                           .where(OutboxMessage.key.like(f"meeting:{first}:%"))
-                                           .group_by(OutboxMessage.state))).all())
+            rows = dict((await s.execute(select(OutboxMessage.chat_id, OutboxMessage.state)
+                                         .where(OutboxMessage.key.like(f"meeting:{first}:%")))).all())
             tasks = dict((await s.execute(select(ScheduledTask.key, ScheduledTask.outcome))).all())
-        in_flight = states.get("unknown", 0)
-        # the first reminder: sent to everyone but the rows A had in hand when killed, which are never resent
-        assert states == {"sent": 300 - in_flight, **({"unknown": in_flight} if in_flight else {})}
-        # a row in flight at the kill may or may not have arrived: that is what "unknown" says; none came twice
-        assert 300 - in_flight <= sum(first_got.values()) <= 300 and in_flight <= 100
+        states = Counter(rows.values())
+        in_flight = states["unknown"]
+        print(f"first reminder after the kill: {dict(states)}; residents without it: "
+              f"{sum(1 for uid in ids if first_got[uid] == 0)}")
+        # the first reminder: sent to everyone but the rows A had started and not yet recorded when killed,
+        # which are never resent; the rows A had claimed and not started went back and were sent (by B)
+        assert len(rows) == 300 and set(states) <= {"sent", "unknown"}
+        assert all(first_got[uid] == 1 for uid, st in rows.items() if st == "sent")
+        # a row "unknown" was started: most had arrived (their successes wait for their batch's commit); only
+        # those a sender task had in hand at the kill may not have: at most the sender's concurrency (8)
+        missed = [uid for uid in ids if first_got[uid] == 0]
+        assert all(rows[uid] == "unknown" for uid in missed) and len(missed) <= 8
+        # started and not yet recorded: at most the batch being finished and the rows of the next one begun
+        assert in_flight <= 100 + 8
         assert tasks[f"meeting:{first}:before:1h"] == tasks[f"meeting:{second}:before:1h"] == "sent"
         assert b.returncode is None, b_log.read_text()[-3000:]
     finally:

@@ -38,12 +38,13 @@ async def problems(sessions: async_sessionmaker[AsyncSession]) -> list[str]:
             # a row with neither a resident nor a chat belonged to a resident who deleted their data: it was
             # cancelled or had gone
             select(OutboxMessage.id).where((OutboxMessage.chat_id.is_(None) & OutboxMessage.resident_id.is_(None)
-                                            & OutboxMessage.state.in_(("pending", "sending")))
+                                            & OutboxMessage.state.in_(("pending", "claimed", "sending")))
                                            | (OutboxMessage.chat_id == 0))
         )).scalars().all()
         out += [f"outbox row {o} has no chat" for o in chatless]
-        stuck = (await s.execute(select(OutboxMessage.id).where(OutboxMessage.state == "sending"))).scalars().all()
-        out += [f"outbox row {o} left 'sending'" for o in stuck]
+        stuck = (await s.execute(select(OutboxMessage.id, OutboxMessage.state)
+                                 .where(OutboxMessage.state.in_(("claimed", "sending"))))).all()
+        out += [f"outbox row {o} left {st!r}" for o, st in stuck]
         for row in await s.scalars(select(ConversationState)):
             if not isinstance(row.data, dict) or not row.flow or not row.step:
                 out.append(f"conversation state of chat {row.chat_id} is malformed: {row.flow}/{row.step}")
