@@ -183,8 +183,7 @@ async def build_app(settings: Settings, session: BaseSession | None = None, *, m
 
         whatsapp = build_whatsapp(settings, conversations, i18n, redis)
         # notices to WhatsApp residents: the same outbox, WhatsApp's limits, its window and templates
-        sender.deliveries["whatsapp"] = whatsapp.delivery(make_limiter(settings, "whatsapp"), services.residents,
-                                                          i18n)
+        sender.deliveries["whatsapp"] = whatsapp.delivery(make_limiter(settings, "whatsapp"), services.residents)
         whatsapp.attach_outbox(sender, outbox)
     return App(settings, engine, sessions, i18n, services, conversations, bot, dp, outbox, sender, desk, effects,
                broadcast_desk, redis, whatsapp)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from pywa_async.errors import WhatsAppError
@@ -36,7 +37,8 @@ def delivery(cloud: FakeCloud, seen: datetime | None, names=None) -> WhatsAppDel
     async def last_inbound(chat_id: int) -> datetime | None:
         return seen
 
-    return WhatsAppDelivery(cloud, RateLimiter(80, 1, 20), last_inbound, I18N,  # type: ignore[arg-type]
+    channel = SimpleNamespace(wa=cloud, i18n=I18N)  # only the template path is taken: the window is closed
+    return WhatsAppDelivery(channel, RateLimiter(80, 1, 20), last_inbound,  # type: ignore[arg-type]
                             templates.configured() if names is None else names, wait_hours=72, clock=lambda: NOW)
 
 

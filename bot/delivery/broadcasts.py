@@ -49,7 +49,7 @@ class BroadcastDesk:
         if b is None:
             return None
         extra = self.extra(b)
-        file_id = await self.services.media.file_id(b.media_id, reader.channel)  # this channel's id of the media
+        file_id = await self.services.media.for_channel(b.media_id, reader.channel)  # this channel's id (or bytes)
         return broadcast_payload(b, reader.language, file_id, extra.get(reader.language) if extra else None)
 
     # -- effects --------------------------------------------------------------------------------------------

@@ -269,10 +269,12 @@ class Desk:
         tr = self.i18n(a.language)
         head, text = texts.signed(tr, a, ""), p.get("text") or ""
         rows = texts.answered_buttons(tr, a) if p.get("final") else None
-        if p.get("media_kind") in ("photo", "document") and p.get("file_id"):
+        # the aide's attachment is a Telegram file: on another channel it goes as its bytes
+        file = await self.services.media.carry(p["file_id"], TELEGRAM, reader.channel) if p.get("file_id") else None
+        if p.get("media_kind") in ("photo", "document") and file is not None:
             caption, rest = texts.fit_caption(head, text)
             first = message(caption, None if rest else rows)
-            first[p["media_kind"]] = p["file_id"]
+            first[p["media_kind"]] = file
             if rest:
                 first["then"] = message(esc(rest, 4000), rows)
             return first

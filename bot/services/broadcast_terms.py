@@ -118,9 +118,9 @@ def payload_for(text_kk: str | None, text_ru: str | None, media_kind: str | None
     return payload
 
 
-def broadcast_payload(b: Broadcast, lang: str, file_id: str | None, extra: dict[str, Any] | None = None
+def broadcast_payload(b: Broadcast, lang: str, file_id: str | bytes | None, extra: dict[str, Any] | None = None
                       ) -> dict[str, Any]:
-    """``file_id``: the id the reader's channel knows the broadcast's media by (``media_file``)."""
+    """``file_id``: what the reader's channel sends the broadcast's media as: its own id, or the bytes."""
     return payload_for(b.text_kk, b.text_ru, b.media_kind, file_id, lang, extra)
 
 

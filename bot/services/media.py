@@ -84,6 +84,20 @@ class MediaService:
         async with self._sessions() as s, s.begin():
             return await adopt(s, channel, kind, file_id, mime=mime, size=size)
 
+    async def carry(self, file_id: str, source: str, channel: str) -> str | bytes | None:
+        """A file ``source`` knows by ``file_id`` as ``channel`` sends it: the id itself on its own channel, else its
+        bytes, downloaded (the channel uploads them); None when it cannot be downloaded."""
+        if channel == source:
+            return file_id
+        store = self.stores.get(source)
+        if store is None:
+            return None
+        try:
+            return await store.download(file_id)
+        except Exception:  # noqa: BLE001 - gone there: the caller says it without the file
+            log.warning("a %s file could not be downloaded for %s", source, channel, exc_info=True)
+            return None
+
     async def file_id(self, media_id: int | None, channel: str) -> str | None:
         """The id ``channel`` knows the media by; None when it has none cached (or no media)."""
         if media_id is None:

@@ -122,6 +122,11 @@ async def test_appeal_with_photo_and_location_answered_by_an_aide(live: Live, la
         rows = list(await s.scalars(select(OutboxMessage).where(OutboxMessage.resident_id == r.id)))
     [row] = [o for o in rows if "Бригада" in json.dumps(o.params, ensure_ascii=False)]
     assert (row.channel, row.state) == ("whatsapp", "sent") and row.platform_message_id.startswith("wamid.")
+    # a photo the aide sends in the topic reaches WhatsApp as an image (the Telegram file carried over)
+    await sb.send_photo(aide, caption="Так выглядит место после ремонта", chat_id=sb.operator_chat_id,
+                        message_thread_id=thread)
+    photo = await p.expect("после ремонта")
+    assert photo["type"] == "image"
 
 
 LEADS = {"kk": "Жиналыс туралы еске салу:", "ru": "Напоминание о встрече:"}

@@ -46,16 +46,19 @@ class WhatsAppChannel:
     def render(self, chat_id: int, screen: Screen, lang: str | None = None, page: int = 0) -> list[Message]:
         return self.renderer(lang or self.i18n.default).render(screen, page)
 
-    async def send(self, chat_id: int, screens: list[Screen], lang: str | None = None) -> None:
-        """Show the screens in the chat, in order (``lang``: the reader's language; looked up when not given)."""
+    async def send(self, chat_id: int, screens: list[Screen], lang: str | None = None) -> str | None:
+        """Show the screens in the chat, in order (``lang``: the reader's language; looked up when not given).
+        Returns the last message's wamid."""
         if not screens:
-            return
+            return None
         if lang is None:
             lang = await self.language_of(chat_id) if self.language_of is not None else self.i18n.default
+        wamid = None
         for screen in screens:
             if self.renderer(lang).pages(screen) > 1:
                 self._keep(chat_id, screen, lang)
-            await self._send_screen(chat_id, screen, lang, 0)
+            wamid = await self._send_screen(chat_id, screen, lang, 0) or wamid
+        return wamid
 
     async def page(self, chat_id: int, page: int) -> bool:
         """Redraw page ``page`` of the chat's last paged list; False when it is not kept (or has no such page)."""
@@ -71,16 +74,17 @@ class WhatsAppChannel:
         while len(self._lists) > KEPT_LISTS:
             self._lists.popitem(last=False)
 
-    async def _send_screen(self, chat_id: int, screen: Screen, lang: str, page: int) -> None:
-        to = str(chat_id)
+    async def _send_screen(self, chat_id: int, screen: Screen, lang: str, page: int) -> str | None:
+        to, wamid = str(chat_id), None
         for m in self.render(chat_id, screen, lang, page):
             if m.kind in ("photo", "document"):
                 media = screen.photo if m.kind == "photo" else screen.document
                 if isinstance(media, str) and not media.isdigit():  # another platform's id: nothing to show here
                     log.warning("a %s for chat %s has no WhatsApp media: sent without it", m.kind, chat_id)
                     if m.body:
-                        await send_message(self.wa, to, Message("text", m.body))
+                        wamid = await send_message(self.wa, to, Message("text", m.body))
                     continue
-                await send_message(self.wa, to, m, media=media, filename=screen.filename)
+                wamid = await send_message(self.wa, to, m, media=media, filename=screen.filename)
             else:
-                await send_message(self.wa, to, m)
+                wamid = await send_message(self.wa, to, m)
+        return wamid

@@ -1,8 +1,8 @@
 """The outbox's WhatsApp delivery (bot/delivery/port.py): a worded notice as Cloud API messages, within the
 24-hour window or as an approved template outside it, and WhatsApp's error codes as the port's outcomes.
 
-Inside the window (the resident wrote within 24 hours) a notice goes as the conversations' screens go: through
-the narrow renderer (bot/channels/narrow.py) and bot/channels/whatsapp/send.py. Outside it, the notice goes as
+Inside the window (the resident wrote within 24 hours) a notice goes as the conversations' screens go, through
+the channel (bot/channels/whatsapp/channel.py: the narrow renderer, media, paged lists). Outside it, the notice goes as
 its kind's template in the reader's language when config names one and its text fits a template parameter
 (templates.py). Otherwise it waits (``Deferred``) and is tried again every ``RECHECK_SECONDS`` and at once when
 the resident writes (the window opens), for ``wait_hours``; after that it is undeliverable (``Refused``), which
@@ -22,15 +22,13 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from pywa_async import WhatsApp
 from pywa_async.errors import WhatsAppError
 from pywa_async.types.templates import TemplateLanguage
 
-from bot.channels.narrow import NarrowRenderer, Words
 from bot.channels.whatsapp import templates
+from bot.channels.whatsapp.channel import WhatsAppChannel
 from bot.delivery.port import Deferred, Limiter, Refused, RetryLater, Transient, Unreachable
 from bot.flows.base import Button, Screen
-from bot.i18n import Translator
 
 if TYPE_CHECKING:
     from bot.services.outbox import Claimed
@@ -62,10 +60,10 @@ def screens_of(payload: dict[str, Any]) -> list[Screen]:
 class WhatsAppDelivery:
     channel = "whatsapp"
 
-    def __init__(self, wa: WhatsApp, limiter: Limiter, last_inbound: LastInbound,
-                 translator: Callable[[str], Translator], template_names: dict[str, dict[str, str]], *,
-                 wait_hours: float = 72, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        self.wa, self.limiter, self.last_inbound, self.translator = wa, limiter, last_inbound, translator
+    def __init__(self, channel: WhatsAppChannel, limiter: Limiter, last_inbound: LastInbound,
+                 template_names: dict[str, dict[str, str]], *, wait_hours: float = 72,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.channel, self.wa, self.limiter, self.last_inbound = channel, channel.wa, limiter, last_inbound
         self.template_names, self.wait, self.clock = template_names, timedelta(hours=wait_hours), clock
 
     async def deliver(self, row: Claimed, payload: dict[str, Any]) -> int | str | None:
@@ -85,15 +83,7 @@ class WhatsAppDelivery:
             raise Transient(repr(exc)) from exc
 
     async def _free_form(self, row: Claimed, payload: dict[str, Any]) -> str | None:
-        from bot.channels.whatsapp.send import send_message
-
-        tr = self.translator(row.language or "kk")
-        renderer = NarrowRenderer(Words.of(tr))
-        wamid = None
-        for screen in screens_of(payload):
-            for message in renderer.render(screen):
-                wamid = await send_message(self.wa, str(row.chat_id), message)
-        return wamid
+        return await self.channel.send(row.chat_id, screens_of(payload), row.language or self.channel.i18n.default)
 
     async def _template(self, row: Claimed, payload: dict[str, Any], now: datetime) -> str | None:
         lang = row.language or "kk"

@@ -41,10 +41,10 @@ class WhatsAppParts:
         self.url = f"http://{host}:{port}{s.webhook_path}"
         return self.url
 
-    def delivery(self, limiter: Any, residents: Any, i18n: I18n) -> WhatsAppDelivery:
+    def delivery(self, limiter: Any, residents: Any) -> WhatsAppDelivery:
         """The outbox's delivery to WhatsApp residents (bot/channels/whatsapp/delivery.py)."""
         s = self.webhook.settings
-        return WhatsAppDelivery(self.wa, limiter, residents.last_inbound, i18n, s.templates, wait_hours=s.wait_hours)
+        return WhatsAppDelivery(self.channel, limiter, residents.last_inbound, s.templates, wait_hours=s.wait_hours)
 
     def attach_outbox(self, sender: Any, outbox: Any) -> None:
         """What the webhook tells the outbox: a message's failed status fails its row (the aide's card and the
