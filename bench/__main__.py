@@ -162,7 +162,9 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
             for r in res["runs"]:
                 size = f"{r['residents']} residents" + (f", {r['concurrency']} at once" if "concurrency" in r
                                                         else ", all at once")
-                note = f"{r['updates']} updates; median / p99 ms"
+                note = f"{r['updates']} updates; median / p99 ms of handling an update"
+                if "answered" in r:
+                    note += f" (to the resident's reply: {_ms(r['answered'])})"
                 if "ratio_to_bare" in r:
                     note += f"; {r['ratio_to_bare']:.3f} × bare echo throughput"
                 if "sessions_per_update" in r:
@@ -171,6 +173,8 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
                              "rollbacks")
                 if "alone" in r:
                     note += f"; one resident alone {_ms(r['alone'])} ms"
+                    if "alone_answered" in r:
+                        note += f" (to the reply: {_ms(r['alone_answered'])})"
                 if "bot_rss_mb" in r:
                     note += f"; bot RSS {r['bot_rss_mb']} MB"
                 out.append([name, r["database"], size, f"{r['updates_per_s']:g} updates/s, {_ms(r)}", note])

@@ -27,8 +27,9 @@ class DirectDriver:
     """Feeds updates to ``app.dp`` and times each ``feed_update``."""
 
     def __init__(self, app: App, session: LeanSession, latencies: dict[str, list[float]],
-                 ids: itertools.count) -> None:
+                 ids: itertools.count, answers: list[float] | None = None) -> None:
         self.app, self.session, self.latencies = app, session, latencies
+        self.answers = answers if answers is not None else []  # from the update to the resident's first reply
         self.journey = "?"
         self._ids = self._msg_ids = ids
 
@@ -46,9 +47,11 @@ class DirectDriver:
     async def _feed(self, p: J.Person, update: dict[str, Any], expect: str) -> None:
         before = {m.message_id: m.text for m in self.session.recent(p.user_id)}
         upd = Update.model_validate({"update_id": next(self._ids), **update}, context={"bot": self.app.bot})
+        self.session.replied.pop(p.user_id, None)
         started = time.perf_counter()
         await self.app.dp.feed_update(self.app.bot, upd)
         self.latencies.setdefault(self.journey, []).append(time.perf_counter() - started)
+        self.answers.append(self.session.replied.pop(p.user_id, time.perf_counter()) - started)
         p.updates += 1
         changed = [m for m in self.session.recent(p.user_id) if before.get(m.message_id) != m.text]
         if not any(J.answered(expect, plain(m.text), m.buttons()) for m in changed):
@@ -113,20 +116,23 @@ async def measure_app(url: str, residents: int, concurrency: int, include_voting
 
             await prepare_database(url)
         latencies: dict[str, list[float]] = {}
+        answers: list[float] = []
         ids = itertools.count(1)
         people = [J.person(app.i18n, 10_000_000 + i) for i in range(residents)]
         # one driver per person: it knows which journey the person is on
         with DbCounts(app.engine, getattr(app.sessions, "unit_engine", app.engine)) as counts:
-            seconds = await run_journeys(lambda p: DirectDriver(app, session, latencies, ids), people, concurrency,
-                                         include_voting)
+            seconds = await run_journeys(lambda p: DirectDriver(app, session, latencies, ids, answers), people,
+                                         concurrency, include_voting)
         updates = sum(p.updates for p in people)
         out = {"database": app.engine.dialect.name, "residents": residents, "concurrency": concurrency,
-               **summarize(latencies, updates, seconds), **counts.per(updates)}
+               **summarize(latencies, updates, seconds), "answered": latency(answers), **counts.per(updates)}
         # one resident alone: the latency without waiting behind others
         alone: dict[str, list[float]] = {}
+        alone_answers: list[float] = []
         extra = [J.person(app.i18n, 11_000_000 + i) for i in range(max(3, residents // 30))]
-        await run_journeys(lambda p: DirectDriver(app, session, alone, ids), extra, 1, include_voting)
+        await run_journeys(lambda p: DirectDriver(app, session, alone, ids, alone_answers), extra, 1, include_voting)
         out["alone"] = latency([x for v in alone.values() for x in v])
+        out["alone_answered"] = latency(alone_answers)
         if include_voting:
             from bench.voting import votes
 

@@ -44,6 +44,7 @@ class LeanSession(BaseSession):
         self.chats: dict[int, deque[Msg]] = {}
         self.calls = 0
         self.methods: dict[str, int] = {}
+        self.replied: dict[int, float] = {}  # private chat → when its first reply came (perf_counter); a driver pops it
 
     async def close(self) -> None:
         pass
@@ -68,6 +69,10 @@ class LeanSession(BaseSession):
             return {"id": BOT_ID, "is_bot": True, "first_name": "Qatysu", "username": "qatysu_bench_bot"}
         if name == "createForumTopic":
             return {"message_thread_id": next(self._ids), "name": p["name"], "icon_color": 7322096}
+        if name in SENDS or name == "editMessageText":
+            chat_id = int(p["chat_id"])
+            if chat_id > 0:
+                self.replied.setdefault(chat_id, time.perf_counter())
         if name in SENDS:
             chat_id = int(p["chat_id"])
             text = p.get("text") or p.get("caption") or f"[{name[4:].lower()}]"

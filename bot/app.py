@@ -52,7 +52,7 @@ from bot.services.reports import ReportService
 from bot.services.residents import ResidentService
 from bot.services.roles import Role, RoleService
 from bot.services.tasks import TaskService
-from bot.services.territories import TerritoryService
+from bot.services.territories import TerritoryService, forget_tree
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.state import StateStore
@@ -109,6 +109,7 @@ async def build_app(settings: Settings, session: BaseSession | None = None, *, m
     engine = make_engine(settings.database.url)
     if migrate:
         await upgrade(engine)
+    forget_tree()  # a new app reads the territories afresh (bot/services/territories.py keeps them in memory)
     sessions = make_session_factory(engine)
     i18n = I18n(settings.locale.default, settings.locale.timezone)
     try:  # no key, a key still in the database or another key than the database's: refuse to start
@@ -144,7 +145,8 @@ async def build_app(settings: Settings, session: BaseSession | None = None, *, m
     notices = Notices(settings.locale.default)
     sender = OutboxSender({"telegram": TelegramDelivery(bot, make_limiter(settings))}, outbox, notices,
                           batch=max(8, min(100, round(d.overall_per_second))), engine=engine)
-    desk = Desk(bot, services, settings, i18n, outbox, wake_sender=sender.wake.set, send_now=sender.send_now)
+    desk = Desk(bot, services, settings, i18n, outbox, sessions.unit, wake_sender=sender.wake.set,
+                send_now=sender.send_now)
     desk.register(notices)
     effects = Effects()
     effects.register("appeal_", desk.on_effect)

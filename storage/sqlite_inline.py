@@ -61,7 +61,9 @@ def unit_engine(main: AsyncEngine) -> AsyncEngine:
     async def connect() -> InlineConnection:
         return await InlineConnection(lambda: sqlite3.connect(*args, **kwargs))
 
-    engine = create_async_engine(main.url, async_creator=connect, pool_size=1, max_overflow=0)
+    # a unit always ends its transaction (commit, or the rollback of closing its session): no reset on return
+    engine = create_async_engine(main.url, async_creator=connect, pool_size=1, max_overflow=0,
+                                 pool_reset_on_return=None)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _pragmas(dbapi_conn, _record):  # pragma: no cover - trivial

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.db import dialect_insert
@@ -16,7 +16,20 @@ from storage.models import ConversationState, utcnow
 from storage.uow import Sessions
 
 _T = ConversationState.__table__
-_READ = select(_T.c.flow, _T.c.step, _T.c.data)
+# the statements are built once (building one costs more than running it on SQLite), the values bound per call
+_KEY = (_T.c.channel == bindparam("channel")) & (_T.c.chat_id == bindparam("chat_id"))
+_READ = select(_T.c.flow, _T.c.step, _T.c.data).where(_KEY)
+_CLEAR = delete(_T).where(_KEY)
+_FIELDS = ("flow", "step", "data", "updated_at")
+
+
+def _upsert(insert: Any) -> Any:
+    stmt = insert(_T).values({c: bindparam(c, type_=_T.c[c].type) for c in ("channel", "chat_id", *_FIELDS)})
+    return stmt.on_conflict_do_update(index_elements=[_T.c.channel, _T.c.chat_id],
+                                      set_={f: getattr(stmt.excluded, f) for f in _FIELDS})
+
+
+_UPSERT: dict[str, Any] = {}  # by dialect
 
 
 @dataclass
@@ -36,16 +49,20 @@ class StateStore:
 
     async def get(self, chat_id: int) -> State | None:
         async with self._sessions() as s:
-            row = (await s.execute(_READ.where(_T.c.channel == self._channel, _T.c.chat_id == chat_id))).first()
+            row = (await s.execute(_READ, {"channel": self._channel, "chat_id": chat_id})).first()
             return None if row is None else State(row.flow, row.step, dict(row.data or {}))
 
     async def set(self, chat_id: int, state: State) -> None:
         """One statement, whoever wrote the row first: an upsert."""
-        values = dict(flow=state.flow, step=state.step, data=dict(state.data), updated_at=utcnow())
+        values = dict(channel=self._channel, chat_id=chat_id, flow=state.flow, step=state.step,
+                      data=dict(state.data), updated_at=utcnow())
         async with self._sessions.write() as s:
-            insert = dialect_insert(s)(_T).values(channel=self._channel, chat_id=chat_id, **values)
-            await s.execute(insert.on_conflict_do_update(index_elements=[_T.c.channel, _T.c.chat_id], set_=values))
+            dialect = s.bind.dialect.name
+            stmt = _UPSERT.get(dialect)
+            if stmt is None:
+                stmt = _UPSERT[dialect] = _upsert(dialect_insert(s))
+            await s.execute(stmt, values)
 
     async def clear(self, chat_id: int) -> None:
         async with self._sessions.write() as s:
-            await s.execute(delete(_T).where(_T.c.channel == self._channel, _T.c.chat_id == chat_id))
+            await s.execute(_CLEAR, {"channel": self._channel, "chat_id": chat_id})

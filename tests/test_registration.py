@@ -122,3 +122,29 @@ async def test_language_from_telegram_until_chosen(tg: Telegram) -> None:
     en_user = Person(508, language_code="en")
     sent = await tg.text(en_user, "/help")
     assert "Qatysu сізді әкімдікпен" in sent[0].text
+
+
+async def test_the_territory_tree_kept_in_memory_follows_imports(app: App, tmp_path, monkeypatch) -> None:
+    """The tree is answered from memory (bot/services/territories.py): an import in this process shows at once;
+    a change another process made (the CLI's import) shows once the snapshot is TREE_TTL_S old."""
+    from sqlalchemy import text
+
+    from bot.services import territories
+    from tests.conftest import DATA
+
+    svc = app.services.territories
+    assert (await svc.get("114033100")).name_ru == "Азат"
+    assert await svc.ancestors("114033100") == {"114033100", "114030000", "114000000", "110000000"}
+    changed = tmp_path / "territories.csv"
+    changed.write_text((DATA / "territories.csv").read_text(encoding="utf-8").replace(
+        "114033100,114030000,village,Азат,Азат", "114033100,114030000,village,Азат ауылы,село Азат"), encoding="utf-8")
+    assert (await svc.import_csv(changed)).updated == 1
+    assert (await svc.get("114033100")).name_ru == "село Азат"
+    assert "Азат ауылы" in [t.name_kk for t, _ in await svc.children_with_flags("114030000")]
+
+    async with app.sessions() as s, s.begin():  # as another process would
+        await s.execute(text("UPDATE territory SET name_ru = 'Азат (новое)' WHERE kato = '114033100'"))
+    assert (await svc.get("114033100")).name_ru == "село Азат"  # this process still answers from memory
+    now = territories._clock()
+    monkeypatch.setattr(territories, "_clock", lambda: now + territories.TREE_TTL_S + 1)
+    assert (await svc.get("114033100")).name_ru == "Азат (новое)"

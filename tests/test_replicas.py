@@ -291,3 +291,25 @@ async def test_webhook_is_not_ready_when_the_database_is_behind(hook_client) -> 
     resp = await client.get("/readyz")
     assert resp.status == 503
     assert "code at" in (await resp.json())["migrations"]
+
+
+@needs_redis
+async def test_the_shared_limit_credits_time_nobody_sent_and_keeps_the_rate_after(redis) -> None:
+    """Like the in-process limiter: after a pause (between a broadcast's batches, say) the overall schedule may
+    run up to 0.2 s behind the clock, so the sends catch up, and then it spaces them at the limit again."""
+    from bot.delivery.shared_limit import SharedRateLimiter
+
+    client, prefix = redis
+    limiter = SharedRateLimiter(client, prefix, overall_per_s=10, private_per_s=1000)
+
+    async def delay(chat: int) -> float:
+        args = [limiter._overall_gap, limiter._private_gap, 0.0, limiter._credit]
+        return float(await limiter._reserve(keys=limiter._keys(chat), args=args))
+
+    assert await delay(1) <= 0
+    await asyncio.sleep(0.5)  # nobody sent for half a second
+    after = [await delay(chat) for chat in range(2, 12)]
+    assert max(after[:3]) <= 0.01  # the one due now and two more (0.2 s credited) go at once
+    assert 0.05 < after[3] <= 0.11  # then one every 0.1 s
+    steps = [b - a for a, b in zip(after[3:], after[4:], strict=False)]
+    assert all(0.08 < s < 0.11 for s in steps), steps

@@ -6,10 +6,11 @@ import asyncio
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 
 from bot.app import App
 from storage.db import make_engine
-from storage.migrate import upgrade
+from storage.migrate import HEAD, alembic_config, at_head, upgrade
 from storage.models import Base
 from storage.state import State, StateStore
 
@@ -26,6 +27,24 @@ async def test_migrations_match_models(database_url: str) -> None:
         assert await conn.run_sync(diff) == []
         await upgrade(engine)  # running it again is harmless
     await engine.dispose()
+
+
+async def test_a_start_checks_the_schema_against_alembics_head(database_url: str) -> None:
+    """A start skips Alembic when the database is at HEAD: HEAD must be the newest migration, or a database one
+    migration behind would be taken as current."""
+    from alembic.script import ScriptDirectory
+
+    assert ScriptDirectory.from_config(alembic_config("")).get_heads() == [HEAD]
+    engine = make_engine(database_url)
+    try:
+        assert not await at_head(engine)  # a new database: migrated on the first start
+        await upgrade(engine)
+        assert await at_head(engine)
+        async with engine.begin() as conn:
+            await conn.execute(text("UPDATE alembic_version SET version_num = '0013'"))
+        assert not await at_head(engine)  # one behind: the start runs Alembic
+    finally:
+        await engine.dispose()
 
 
 async def test_state_store_round_trip(app: App) -> None:

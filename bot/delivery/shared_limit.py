@@ -2,7 +2,7 @@
 
 Each send reserves its slot in one Lua script (GCRA: a "theoretical arrival time" per key), so the reservation
 is atomic across processes and machines and the clock is Redis's own (``TIME``), not each machine's:
-- overall: one slot every 1/overall_per_second seconds, no burst;
+- overall: one slot every 1/overall_per_second seconds; time left unused is credited up to 0.2 s;
 - a private chat: one every 1/private_per_second seconds;
 - a group: group_per_minute at once, then one every 60/group_per_minute seconds (a bucket of that size).
 The script answers how long to wait for the reserved slot; the process sleeps that long and sends. Telegram's
@@ -20,15 +20,22 @@ from bot.delivery.ratelimit import RateLimiter
 
 log = logging.getLogger("qatysu.delivery")
 
-# KEYS: overall, chat. ARGV: overall gap, chat gap, chat tolerance (burst), all in seconds.
+# KEYS: overall, chat. ARGV: overall gap, chat gap, chat tolerance (burst), overall credit, all in seconds.
+# Time the overall limit went unused (a sender late for its slot, a pause between batches) is credited up to the
+# credit, as the in-process limiter does (bot/delivery/ratelimit.py): the overall schedule may run that far behind
+# the clock, so the next sends catch up.
 RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local o = tonumber(redis.call('GET', KEYS[1])) or 0
 local c = tonumber(redis.call('GET', KEYS[2])) or 0
-local o_gap, c_gap, c_tau = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local slot = math.max(now, o, c - c_tau)
-local o_next, c_next = slot + o_gap, math.max(c, slot) + c_gap
+local o_gap, c_gap, c_tau, credit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local virtual = math.max(now - credit, o)
+local earliest = math.max(now, virtual)
+local slot = math.max(earliest, c - c_tau)
+local o_next = slot + o_gap
+if slot == earliest then o_next = virtual + o_gap end
+local c_next = math.max(c, slot) + c_gap
 redis.call('SET', KEYS[1], string.format('%.6f', o_next), 'PX', math.ceil((o_next - now + 60) * 1000))
 redis.call('SET', KEYS[2], string.format('%.6f', c_next), 'PX', math.ceil((c_next - now + 60) * 1000))
 return string.format('%.6f', slot - now)
@@ -54,8 +61,9 @@ class SharedRateLimiter:
     """The same two calls as :class:`RateLimiter` (``wait``, ``pause``), kept in Redis for every process."""
 
     def __init__(self, redis, prefix: str, overall_per_s: float = 30, private_per_s: float = 1,
-                 group_per_min: float = 20) -> None:
+                 group_per_min: float = 20, credit_s: float = 0.2) -> None:
         self.redis, self.prefix = redis, prefix
+        self._credit = credit_s
         self._overall_gap = 1 / overall_per_s
         self._private_gap = 1 / private_per_s
         self._group_gap = 60 / group_per_min
@@ -71,7 +79,8 @@ class SharedRateLimiter:
     async def wait(self, chat_id: int) -> None:
         gap, tau = (self._private_gap, 0.0) if chat_id > 0 else (self._group_gap, self._group_tau)
         try:
-            delay = float(await self._reserve(keys=self._keys(chat_id), args=[self._overall_gap, gap, tau]))
+            args = [self._overall_gap, gap, tau, self._credit]
+            delay = float(await self._reserve(keys=self._keys(chat_id), args=args))
         except Exception as exc:  # noqa: BLE001 - Redis away: keep this process's own limits
             self._down(exc)
             await self._local.wait(chat_id)

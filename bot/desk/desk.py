@@ -12,19 +12,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from contextlib import AbstractAsyncContextManager
 from datetime import date
 from enum import StrEnum
 from uuid import uuid4
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import BufferedInputFile, Message
 
 from bot.channels.telegram.render import markup
 from bot.config import Settings
 from bot.delivery.notices import Notices, Reader
 from bot.desk import texts
+from bot.desk.digest import morning_list
 from bot.flows.base import Screen, Services, esc
 from bot.flows.budget_notice_texts import payload as message
 from bot.i18n import I18n
@@ -34,14 +35,11 @@ from bot.services.appeals import (
     Action,
     AppealStatus,
     Direction,
-    DueItem,
-    DueReport,
     InvalidAppeal,
     StatusChange,
     TransitionNotAllowed,
 )
 from bot.services.outbox import Claimed, OutboxService, Outgoing, Priority
-from bot.services.roles import Role
 from storage.models import Appeal
 
 log = logging.getLogger("qatysu.desk")
@@ -61,8 +59,10 @@ class Delivery(StrEnum):
 
 class Desk:
     def __init__(self, bot: Bot, services: Services, settings: Settings, i18n: I18n, outbox: OutboxService,
-                 wake_sender=None, send_now: Callable[[int], Awaitable[str]] | None = None) -> None:
+                 units: Callable[[], AbstractAsyncContextManager[object]], wake_sender=None,
+                 send_now: Callable[[int], Awaitable[str]] | None = None) -> None:
         self.bot, self.services, self.settings, self.i18n, self.outbox = bot, services, settings, i18n, outbox
+        self._unit = units  # the database work between two Telegram calls: one unit of work (storage/uow.py)
         self.chat_id = settings.telegram.operator_chat_id
         self.tr = i18n(settings.locale.default)
         self._locks = KeyedLocks()
@@ -97,11 +97,11 @@ class Desk:
         t = await self.services.territories.get(a.territory_kato) if a.territory_kato else None
         return t.name(self.tr.lang) if t else "—"
 
-    async def _card(self, a: Appeal, today: date | None = None) -> tuple[str, object]:
+    async def _card(self, a: Appeal, today: date | None = None, place: str | None = None) -> tuple[str, object]:
         repeat = await self.services.appeals.get(a.repeat_of_id) if a.repeat_of_id else None
         today = today or self.services.appeals.today()
         overdue = (a.extended_until or a.due_on) < today
-        text, rows = texts.card(self.tr, a, await self._place(a), overdue=overdue,
+        text, rows = texts.card(self.tr, a, place or await self._place(a), overdue=overdue,
                                 repeat_number=repeat.number if repeat else None,
                                 channels=await self.services.residents.channels(a.resident_id))
         return text, markup(Screen(text, rows))
@@ -114,20 +114,22 @@ class Desk:
             await self._open_topic(appeal_id)
 
     async def _open_topic(self, appeal_id: int) -> None:
-        a = await self.services.appeals.get(appeal_id)
-        if a is None or a.card_message_id is not None:
-            return
+        async with self._unit():
+            a = await self.services.appeals.get(appeal_id)
+            if a is None or a.card_message_id is not None:
+                return
+            place = await self._place(a)
+            text, kb = await self._card(a, place=place)
         topic_id: int | None = a.topic_id
         if topic_id is None:
             try:
-                title = texts.topic_title(self.tr, a, await self._place(a))
-                topic = await self.bot.create_forum_topic(self.chat_id, title)
+                topic = await self.bot.create_forum_topic(self.chat_id, texts.topic_title(self.tr, a, place))
                 topic_id = topic.message_thread_id
                 # stored at once: an aide may write in the topic before the card is posted
-                await self.services.appeals.set_operator_thread(a.id, topic_id, None)
+                async with self._unit():
+                    await self.services.appeals.set_operator_thread(a.id, topic_id, None)
             except TelegramBadRequest as exc:  # not a forum: the card and replies to it work instead
                 log.info("operator chat has no topics (%s); using replies to the card", exc)
-        text, kb = await self._card(a)
         try:
             card = await self.bot.send_message(self.chat_id, text, message_thread_id=topic_id, reply_markup=kb)
         except TelegramBadRequest as exc:
@@ -135,11 +137,14 @@ class Desk:
                 raise
             await self.services.appeals.set_operator_thread(a.id, None, None)  # the topic is gone
             raise
-        await self.services.appeals.set_operator_thread(a.id, topic_id, card.message_id)
-        for m in await self.services.appeals.conversation(a.id):
-            if m.direction == Direction.IN and (m.media_id or m.latitude is not None):
-                sent = await self._send_in(a, topic_id, card.message_id, m.text, m.media_kind, m.media_id,
-                                           (m.latitude, m.longitude) if m.latitude is not None else None)
+        async with self._unit():
+            await self.services.appeals.set_operator_thread(a.id, topic_id, card.message_id)
+            attached = [m for m in await self.services.appeals.conversation(a.id)
+                        if m.direction == Direction.IN and (m.media_id or m.latitude is not None)]
+        for m in attached:
+            sent = await self._send_in(a, topic_id, card.message_id, m.text, m.media_kind, m.media_id,
+                                       (m.latitude, m.longitude) if m.latitude is not None else None)
+            async with self._unit():
                 await self.services.appeals.link_message(m.id, operator_chat_message_id=sent.message_id)
 
     async def refresh_card(self, appeal_id: int, today: date | None = None) -> None:
@@ -174,10 +179,11 @@ class Desk:
         return await self.bot.send_message(self.chat_id, f"💬 {a.number}\n\n{esc(text or '', 3800)}", **kw)
 
     async def relay_followup(self, message_id: int) -> None:
-        m = await self.services.appeals.get_message(message_id)
-        if m is None or self.chat_id is None:
-            return
-        a = await self.services.appeals.get(m.appeal_id)
+        async with self._unit():
+            m = await self.services.appeals.get_message(message_id)
+            if m is None or self.chat_id is None:
+                return
+            a = await self.services.appeals.get(m.appeal_id)
         if a.card_message_id is None:
             await self.open_topic(a.id)  # posts the appeal's attachments with the card: this one may be among them
             a = await self.services.appeals.get(a.id)
@@ -192,7 +198,8 @@ class Desk:
                 raise
             a = await self._recreate_topic(a)  # an aide deleted the topic: open a new one
             sent = await self._send_in(a, a.topic_id, a.card_message_id, m.text, m.media_kind, m.media_id, location)
-        await self.services.appeals.link_message(m.id, operator_chat_message_id=sent.message_id)
+        async with self._unit():
+            await self.services.appeals.link_message(m.id, operator_chat_message_id=sent.message_id)
 
     async def _recreate_topic(self, a: Appeal) -> Appeal:
         await self.services.appeals.set_operator_thread(a.id, None, None)
@@ -363,35 +370,4 @@ class Desk:
 
     async def digest(self, today: date) -> str | None:
         """The morning list for the General topic: due within two working days and overdue, by aide."""
-        report = await self.services.appeals.due_report(today)
-        if not report.overdue and not report.due_soon:
-            return None
-        tr = self.tr
-        lines = [tr._("<b>Appeals for {date}</b>", date=tr.date(today))]
-        roles = self.services.roles
-
-        async def named(i: DueItem) -> DueItem:
-            """An aide is named only beside appeals of their territory (one taken before a limit: not taken)."""
-            if i.operator_user_id is None or await roles.covers(i.operator_user_id, Role.OPERATOR, i.territory_kato):
-                return i
-            return replace(i, operator_user_id=None)
-
-        report = DueReport(today, [await named(i) for i in report.overdue], [await named(i) for i in report.due_soon])
-        groups = report.by_operator()
-        for operator in sorted(groups, key=lambda o: (o is not None, o or 0)):
-            part = groups[operator]
-            who = tr._("not taken") if operator is None else f"<code>{operator}</code>"
-            lines += ["", tr._("Aide: {who}", who=who)]
-            lines += [f"🔴 {i.number} · {tr.date(i.due)}" for i in part.overdue]
-            lines += [f"🟡 {i.number} · {tr.date(i.due)}" for i in part.due_soon]
-        while len("\n".join(lines)) > 4000:  # whole lines only, so no tag is cut in half
-            lines = lines[:-2] + ["…"]
-        text = "\n".join(lines)
-        try:
-            await self.bot.send_message(self.chat_id, text)
-        except TelegramAPIError as exc:
-            log.warning("could not post the morning digest: %s", exc)
-        for item in report.overdue:
-            await self.refresh_card(item.appeal_id, today)
-        return text
-
+        return await morning_list(self, today)

@@ -16,7 +16,7 @@ person, held by a unique constraint on (resident, channel)).
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -39,10 +39,15 @@ async def account(s: AsyncSession, channel: str, account_id: int) -> Account | N
     return await s.scalar(select(Account).where(Account.channel == channel, Account.account_id == account_id))
 
 
+# built once: every update looks its sender up, and building the statement cost more than running it
+_RESIDENT_OF = select(Resident).join(Account, Account.resident_id == Resident.id).where(
+    Account.channel == bindparam("channel"), Account.account_id == bindparam("account_id"))
+_RESIDENT_OF_LOCKED = _RESIDENT_OF.with_for_update(of=Resident)
+
+
 async def resident_of(s: AsyncSession, channel: str, account_id: int, *, lock: bool = False) -> Resident | None:
-    q = select(Resident).join(Account, Account.resident_id == Resident.id).where(
-        Account.channel == channel, Account.account_id == account_id)
-    return await s.scalar(q.with_for_update(of=Resident) if lock else q)
+    return await s.scalar(_RESIDENT_OF_LOCKED if lock else _RESIDENT_OF,
+                          {"channel": channel, "account_id": account_id})
 
 
 async def actor_id(s: AsyncSession, resident_id: int) -> int | None:

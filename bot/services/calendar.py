@@ -86,6 +86,7 @@ class WorkCalendar:
         self.work_end = work_end
         self._years: set[int] = set()
         self._holidays: holidays.HolidayBase | None = None
+        self._working: dict[date, bool] = {}  # the answers so far: the package's lookup is slow, and nothing changes
 
     # -- days ---------------------------------------------------------------------------------
 
@@ -98,6 +99,12 @@ class WorkCalendar:
 
     def is_working_day(self, d: date) -> bool:
         d = _plain_date(d)
+        known = self._working.get(d)
+        if known is None:
+            known = self._working[d] = self._is_working_day(d)
+        return known
+
+    def _is_working_day(self, d: date) -> bool:
         if d in self.extra_working_days:
             return True
         if d in self.extra_days_off:

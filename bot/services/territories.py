@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import csv
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import aliased
 
 from storage.models import Territory
 
@@ -33,53 +33,112 @@ class ImportReport:
     unchanged: int = 0
 
 
+# -- the tree, kept in memory ----------------------------------------------------------------------------------
+# Territories are reference data: a district has dozens, all of Kazakhstan some fifteen thousand, and they change
+# only when `qatysu import territories` (TerritoryService.import_csv) runs. The hot path asks for a place's name,
+# its ancestors (which campaigns, reports and meetings are "mine") and a level of the tree on every few taps, so
+# the whole table is read once into a snapshot per database and answered from memory.
+# Invalidation: an import in this process drops the snapshot at once; another process (the CLI, another replica)
+# reloads it after TREE_TTL_S. The snapshot's Territory objects are detached copies, to be read, never changed.
+
+TREE_TTL_S = 60.0
+_clock = time.monotonic  # tests move it
+
+
+@dataclass(frozen=True)
+class Tree:
+    nodes: dict[str, Territory]
+    children: dict[str | None, list[str]]  # each level in the database's order by name_kk, as the queries were
+    loaded_at: float
+
+    def ancestors(self, kato: str) -> set[str]:
+        out: set[str] = set()
+        node = self.nodes.get(kato)
+        while node is not None and node.kato not in out:
+            out.add(node.kato)
+            node = self.nodes.get(node.parent_kato) if node.parent_kato else None
+        return out
+
+    def subtree(self, kato: str) -> set[str]:
+        if kato not in self.nodes:
+            return set()
+        out, todo = set(), [kato]
+        while todo:
+            k = todo.pop()
+            if k not in out:
+                out.add(k)
+                todo.extend(self.children.get(k, ()))
+        return out
+
+
+_trees: dict[str, Tree] = {}
+_COLUMNS = [c for c in Territory.__table__.c]
+
+
+def forget_tree() -> None:
+    """Drop every snapshot (after an import, or when a test rebuilt the database under the same address)."""
+    _trees.clear()
+
+
+async def tree(s: AsyncSession) -> Tree:
+    """The snapshot of ``s``'s database, read with ``s`` when missing or older than TREE_TTL_S."""
+    bind = getattr(s, "bind", None)
+    key = str(bind.url) if bind is not None else ""
+    now = _clock()
+    t = _trees.get(key)
+    if t is None or now - t.loaded_at > TREE_TTL_S:
+        rows = (await s.execute(select(*_COLUMNS).order_by(Territory.name_kk, Territory.kato))).all()
+        nodes: dict[str, Territory] = {}
+        children: dict[str | None, list[str]] = {}
+        for row in rows:
+            nodes[row.kato] = Territory(**row._asdict())
+            children.setdefault(row.parent_kato, []).append(row.kato)
+        t = Tree(nodes, children, now)
+        if key:
+            _trees[key] = t
+    return t
+
+
 async def ancestors(s: AsyncSession, kato: str) -> set[str]:
-    tree = select(Territory.kato, Territory.parent_kato).where(Territory.kato == kato).cte("up", recursive=True)
-    tree = tree.union_all(select(Territory.kato, Territory.parent_kato).where(Territory.kato == tree.c.parent_kato))
-    return set(await s.scalars(select(tree.c.kato)))
+    return (await tree(s)).ancestors(kato)
 
 
 async def subtree(s: AsyncSession, kato: str) -> set[str]:
-    tree = select(Territory.kato).where(Territory.kato == kato).cte("down", recursive=True)
-    tree = tree.union_all(select(Territory.kato).where(Territory.parent_kato == tree.c.kato))
-    return set(await s.scalars(select(tree.c.kato)))
+    return (await tree(s)).subtree(kato)
 
 
 class TerritoryService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
-    async def get(self, kato: str) -> Territory | None:
+    async def _tree(self) -> Tree:
         async with self._sessions() as s:
-            return await s.get(Territory, kato)
+            return await tree(s)
+
+    async def get(self, kato: str) -> Territory | None:
+        return (await self._tree()).nodes.get(kato)
 
     async def children_with_flags(self, parent: str | None) -> list[tuple[Territory, bool]]:
         """Children of ``parent`` (roots for None), each with whether it has children of its own."""
-        child = aliased(Territory)
-        has_kids = exists().where(child.parent_kato == Territory.kato)
-        cond = Territory.parent_kato.is_(None) if parent is None else Territory.parent_kato == parent
-        async with self._sessions() as s:
-            rows = await s.execute(select(Territory, has_kids).where(cond).order_by(Territory.name_kk))
-            return [(t, bool(k)) for t, k in rows.all()]
+        t = await self._tree()
+        return [(t.nodes[k], k in t.children) for k in t.children.get(parent, ())]
 
     async def ancestors(self, kato: str) -> set[str]:
         """The territory and everything above it (for "reports of my village and above")."""
-        async with self._sessions() as s:
-            return await ancestors(s, kato)
+        return (await self._tree()).ancestors(kato)
 
     async def subtree(self, kato: str) -> set[str]:
         """The territory and everything below it (the audience of a notice for a district)."""
-        async with self._sessions() as s:
-            return await subtree(s, kato)
+        return (await self._tree()).subtree(kato)
 
     async def path(self, kato: str) -> list[Territory]:
         """From the root down to ``kato``."""
+        t = await self._tree()
         out: list[Territory] = []
-        async with self._sessions() as s:
-            node = await s.get(Territory, kato)
-            while node is not None and len(out) < 10:
-                out.append(node)
-                node = await s.get(Territory, node.parent_kato) if node.parent_kato else None
+        node = t.nodes.get(kato)
+        while node is not None and len(out) < 10:
+            out.append(node)
+            node = t.nodes.get(node.parent_kato) if node.parent_kato else None
         return list(reversed(out))
 
     async def search(self, query: str, limit: int = 8) -> list[Territory]:
@@ -120,6 +179,7 @@ class TerritoryService:
                     report.updated += 1
                 else:
                     report.unchanged += 1
+        forget_tree()
         return report
 
 
