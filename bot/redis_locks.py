@@ -25,6 +25,20 @@ STALE_TURN = 15.0  # a lower update that stays waiting this long belongs to a de
 RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
 RENEW = ("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) "
          "else return 0 end")
+# take a lock (KEYS[1]) and, in the same round trip, read what its holder needs: whether an update is done
+# (KEYS[2]) and the lowest update waiting in its chat (KEYS[3]). ARGV: token, expiry in ms.
+TAKE_AND_PEEK = """
+if not redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {0} end
+local first = redis.call('zrange', KEYS[3], 0, 0)
+return {1, redis.call('exists', KEYS[2]), first[1] or ''}
+"""
+# an update arriving: 1 if it is done already, else it joins its chat's queue (KEYS: done, queue; ARGV: id, ttl)
+ARRIVE = """
+if redis.call('exists', KEYS[1]) == 1 then return 1 end
+redis.call('zadd', KEYS[2], ARGV[1], ARGV[1])
+redis.call('expire', KEYS[2], ARGV[2])
+return 0
+"""
 # sliding window of one person: drop old stamps, refuse at the limit, else add a stamp (the server's clock)
 ADMIT = """
 local t = redis.call('time')
@@ -55,19 +69,28 @@ class RedisLocks:
     def __init__(self, redis: Redis, prefix: str, ttl: float = LOCK_TTL) -> None:
         self.redis, self.prefix, self.ttl = redis, prefix, ttl
         self._local = KeyedLocks()
+        self._take_and_peek = redis.register_script(TAKE_AND_PEEK)
+
+    async def _take(self, name: str, token: str, peek: list[str] | None) -> tuple[bool, list | None]:
+        if peek is None:
+            return bool(await self.redis.set(name, token, nx=True, px=int(self.ttl * 1000))), None
+        got = await self._take_and_peek(keys=[name, *peek], args=[token, int(self.ttl * 1000)])
+        return bool(int(got[0])), list(got[1:])
 
     @asynccontextmanager
-    async def hold(self, key: Hashable) -> AsyncIterator[None]:
+    async def hold(self, key: Hashable, peek: list[str] | None = None) -> AsyncIterator[list | None]:
+        """Hold ``key``. With ``peek`` (a done mark's key and a chat queue's key) the block gets, read in the
+        round trip that took the lock, ``[done (0 or 1), the lowest waiting update id or '']``."""
         async with self._local.hold(key):
             name, token = f"{self.prefix}{key}", uuid.uuid4().hex
             pause = 0.002
-            while not await self.redis.set(name, token, nx=True, px=int(self.ttl * 1000)):
+            while not (taken := await self._take(name, token, peek))[0]:
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 0.05)
             done = asyncio.Event()
             renewal = asyncio.create_task(self._renew(name, token, done), name=f"renew {name}")
             try:
-                yield
+                yield taken[1]
             finally:
                 # The renewal is told to end, never cancelled: redis-py (8.x) can turn a cancellation that lands
                 # inside a command into a ConnectionError, or absorb it; a renewal cancelled so went on renewing,
@@ -122,12 +145,20 @@ class DoneUpdates:
     def __init__(self, redis: Redis, prefix: str, order: ChatOrder) -> None:
         self.redis, self.prefix, self.order = redis, prefix, order
 
+    def key(self, update_id: int) -> str:
+        return f"{self.prefix}done:{update_id}"
+
     async def is_done(self, update_id: int) -> bool:
-        return bool(await self.redis.exists(f"{self.prefix}done:{update_id}"))
+        return bool(await self.redis.exists(self.key(update_id)))
+
+    async def arrive(self, chat: int, update_id: int) -> bool:
+        """One round trip: True if the update is done already, else it joins its chat's queue."""
+        return bool(await self.redis.eval(ARRIVE, 2, self.key(update_id), self.order._key(chat), update_id,
+                                          DONE_TTL))
 
     async def mark_done(self, update_id: int, chat: int | None) -> None:
         async with self.redis.pipeline(transaction=True) as p:  # done and out of the chat's queue together
-            p.set(f"{self.prefix}done:{update_id}", "1", ex=DONE_TTL)
+            p.set(self.key(update_id), "1", ex=DONE_TTL)
             if chat is not None:
                 p.zrem(self.order._key(chat), str(update_id))
             await p.execute()

@@ -41,24 +41,29 @@ class SharedChatSerializer(BaseMiddleware):
         if not isinstance(event, Update):
             return await handler(event, data)
         uid = event.update_id
-        if await self.done.is_done(uid):
-            log.info("update %s was handled already: not again", uid)
-            return None
         chat = chat_key(event)
         if chat is None:  # not about a chat: only the redelivery question
+            if await self.done.is_done(uid):
+                log.info("update %s was handled already: not again", uid)
+                return None
             async with self.locks.hold(f"update:{uid}"):
                 if await self.done.is_done(uid):
                     return None
                 return await self._handle(handler, event, data, None)
-        await self.order.arrive(chat, uid)
+        # about five Redis round trips for an update: arrive (done already? else queue), take the lock reading
+        # the done mark and the chat's lowest waiting update, then after handling mark it done and release
+        if await self.done.arrive(chat, uid):
+            log.info("update %s was handled already: not again", uid)
+            return None
+        peek = [self.done.key(uid), self.order._key(chat)]
         blocker, since = None, 0.0
         while True:
-            async with self.locks.hold(f"chat:{chat}"):
-                if await self.done.is_done(uid):
+            async with self.locks.hold(f"chat:{chat}", peek) as (done, first):
+                if int(done):
                     await self.order.skip(chat, uid)
                     log.info("update %s was handled already: not again", uid)
                     return None
-                lowest = await self.order.lowest(chat)
+                lowest = int(first) if first != "" else None
                 if lowest is None or lowest >= uid:
                     return await self._handle(handler, event, data, chat)
                 if lowest != blocker:
