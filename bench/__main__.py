@@ -167,6 +167,8 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
                     note += f" (to the resident's reply: {_ms(r['answered'])})"
                 if "ratio_to_bare" in r:
                     note += f"; {r['ratio_to_bare']:.3f} × bare echo throughput"
+                if "cpu_ms_per_update" in r:
+                    note += f"; {r['cpu_ms_per_update']:g} ms of CPU an update"
                 if "sessions_per_update" in r:
                     note += (f"; per update {r['sessions_per_update']:g} sessions, {r['statements_per_update']:g} "
                              f"statements, {r['commits_per_update']:g} commits, {r['rollbacks_per_update']:g} "
@@ -183,7 +185,8 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
             if "bare" in res:
                 b = res["bare"]
                 out.append(["  bare aiogram echo", "—", f"{b['updates']} updates",
-                            f"{b['updates_per_s']:g} updates/s, {_ms(b)}", "one handler: message.answer(text)"])
+                            f"{b['updates_per_s']:g} updates/s, {_ms(b)}",
+                            f"one handler: message.answer(text); {b.get('cpu_ms_per_update')} ms of CPU an update"])
             if not res.get("voting_included"):
                 out.append(["  voting", "", "", "not measured", "bot/flows/budget*.py does not exist yet"])
         elif name == "tally":

@@ -120,12 +120,15 @@ async def measure_app(url: str, residents: int, concurrency: int, include_voting
         ids = itertools.count(1)
         people = [J.person(app.i18n, 10_000_000 + i) for i in range(residents)]
         # one driver per person: it knows which journey the person is on
+        cpu = time.process_time()
         with DbCounts(app.engine, getattr(app.sessions, "unit_engine", app.engine)) as counts:
             seconds = await run_journeys(lambda p: DirectDriver(app, session, latencies, ids, answers), people,
                                          concurrency, include_voting)
+        cpu = time.process_time() - cpu  # this process's CPU (the bot and the driver; not PostgreSQL's server)
         updates = sum(p.updates for p in people)
         out = {"database": app.engine.dialect.name, "residents": residents, "concurrency": concurrency,
-               **summarize(latencies, updates, seconds), "answered": latency(answers), **counts.per(updates)}
+               **summarize(latencies, updates, seconds), "answered": latency(answers),
+               "cpu_ms_per_update": round(cpu / updates * 1000, 3), **counts.per(updates)}
         # one resident alone: the latency without waiting behind others
         alone: dict[str, list[float]] = {}
         alone_answers: list[float] = []
@@ -170,12 +173,13 @@ async def measure_bare(updates: int, concurrency: int) -> dict[str, Any]:
             await dp.feed_update(bot, upd)
             latencies.append(time.perf_counter() - started)
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(chat(20_000_000 + i) for i in range(concurrency)))
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     await bot.session.close()
     return {"updates": len(latencies), "seconds": round(seconds, 2),
-            "updates_per_s": round(len(latencies) / seconds, 1), **latency(latencies)}
+            "updates_per_s": round(len(latencies) / seconds, 1), **latency(latencies),
+            "cpu_ms_per_update": round(cpu / len(latencies) * 1000, 3)}
 
 
 async def measure(residents: int = 200, concurrency: int = 20, pg_url: str | None = None,

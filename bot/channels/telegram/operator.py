@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.types import CallbackQuery, Message
 
 from bot.channels.telegram import render
+from bot.channels.telegram.filters import chat_is, press_in
 from bot.desk.operator import OperatorDesk, OperatorMessage
 
 
@@ -13,8 +14,8 @@ def make_router(operator_chat_id: int | None) -> Router:
     router = Router(name="operator")
     if operator_chat_id is None:
         return router
-    router.message.register(on_message, F.chat.id == operator_chat_id)
-    router.callback_query.register(on_button, F.message.chat.id == operator_chat_id)
+    router.message.register(on_message, chat_is(chat_id=operator_chat_id))
+    router.callback_query.register(on_button, press_in(chat_id=operator_chat_id))
     return router
 
 

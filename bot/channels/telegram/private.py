@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.enums import ChatType
 from aiogram.types import CallbackQuery, Message
 
 from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.telegram.filters import chat_is, press_in
 from bot.channels.telegram.render import answer_press
 from bot.flows.base import Services
 from bot.flows.engine import Conversations
@@ -19,10 +20,10 @@ log = logging.getLogger("qatysu.private")
 
 def make_router() -> Router:
     router = Router(name="private")
-    private = F.chat.type == ChatType.PRIVATE
+    private = chat_is(kind=ChatType.PRIVATE)
     router.message.register(on_message, private)
     router.edited_message.register(on_edited, private)
-    router.callback_query.register(on_button, F.message.chat.type == ChatType.PRIVATE)
+    router.callback_query.register(on_button, press_in(kind=ChatType.PRIVATE))
     router.callback_query.register(on_stray_button)  # no other router took it: still answered
     return router
 
