@@ -19,6 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import Media, MediaFile, utcnow
+from storage.uow import Sessions
 
 KINDS = ("photo", "document", "voice")
 FILE_ID_MAX = 255
@@ -50,7 +51,7 @@ class MediaService:
         another channel, or those bytes when it cannot upload; None when no channel can give it."""
         if media_id is None:
             return None
-        async with self._sessions() as s:
+        async with Sessions.of(self._sessions).unit() as s:  # the reads only: any download comes after
             media = await s.get(Media, media_id)
             rows = list(await s.scalars(select(MediaFile).where(MediaFile.media_id == media_id)))
         if media is None:
