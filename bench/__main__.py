@@ -162,7 +162,8 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
             for r in res["runs"]:
                 size = f"{r['residents']} residents" + (f", {r['concurrency']} at once" if "concurrency" in r
                                                         else ", all at once")
-                note = f"{r['updates']} updates; median / p99 ms of handling an update"
+                note = f"{r['updates']} updates; median / p99 ms " + ("of handling an update" if name == "dispatch"
+                                                                    else "from the update to the expected answer")
                 if "answered" in r:
                     note += f" (to the resident's reply: {_ms(r['answered'])})"
                 if "ratio_to_bare" in r:
