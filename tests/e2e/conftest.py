@@ -40,6 +40,17 @@ class Live:
 
         return await self.sb.wait_until(found, timeout, f"{text!r} in chat {chat_id}")
 
+    async def card(self, number: str, timeout: float = 20) -> dict:  # noqa: ASYNC109 - a test deadline
+        """Wait for the appeal's card in the operator chat: the message naming it that carries the card's buttons
+        (the resident's files relayed into the topic after it name the appeal too, and may already be there)."""
+        chat = self.sb.operator_chat_id
+
+        def found():
+            return next((m for m in reversed(self.sb.bot_messages(chat, None))
+                         if number in (m.get("html") or "") and m.get("reply_markup")), None)
+
+        return await self.sb.wait_until(found, timeout, f"the card of {number} in chat {chat}")
+
     async def press(self, user_id: int, label: str, chat_id: int | None = None) -> None:
         """Press the newest inline button whose label contains ``label``."""
         chat_id = chat_id or user_id

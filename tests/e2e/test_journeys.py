@@ -65,7 +65,7 @@ async def test_appeal_across_chats(live: Live) -> None:
     await live.expect(resident, "отправлено в акимат")
     [appeal] = await live.app.services.appeals.list_for_resident(
         (await live.app.services.residents.get(resident)).id)
-    card = await live.expect(sb.operator_chat_id, appeal.number, thread_id=None)
+    card = await live.card(appeal.number)
     topic = next(t for t in sb.topics() if t["name"].startswith(appeal.number))
     thread = topic["message_thread_id"]
     assert "&lt;глубиной&gt;" in card["html"] or "<глубиной>" in (card.get("text") or "")
