@@ -86,7 +86,7 @@ class WorkCalendar:
         self.work_end = work_end
         self._years: set[int] = set()
         self._holidays: holidays.HolidayBase | None = None
-        self._working: dict[date, bool] = {}  # the answers so far: the package's lookup is slow, and nothing changes
+        self._working: dict[date, bool] = {}  # each date asked about (a due date asks about some twenty) answered once
 
     # -- days ---------------------------------------------------------------------------------
 
