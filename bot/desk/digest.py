@@ -52,4 +52,3 @@ async def morning_list(desk: Desk, today: date) -> str | None:
     for item in report.overdue:
         await desk.refresh_card(item.appeal_id, today)
     return text
-

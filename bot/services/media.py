@@ -39,8 +39,8 @@ class MediaStore(Protocol):
 
 
 class MediaService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
+    def __init__(self, sessions: async_sessionmaker[AsyncSession] | Sessions) -> None:
+        self._sessions = Sessions.of(sessions)
         self.stores: dict[str, MediaStore] = {}
 
     def add_store(self, store: MediaStore) -> None:
@@ -51,7 +51,7 @@ class MediaService:
         another channel, or those bytes when it cannot upload; None when no channel can give it."""
         if media_id is None:
             return None
-        async with Sessions.of(self._sessions).unit() as s:  # the reads only: any download comes after
+        async with self._sessions.unit() as s:  # the reads only: any download comes after
             media = await s.get(Media, media_id)
             rows = list(await s.scalars(select(MediaFile).where(MediaFile.media_id == media_id)))
         if media is None:

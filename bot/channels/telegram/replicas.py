@@ -55,7 +55,7 @@ class SharedChatSerializer(BaseMiddleware):
         if await self.done.arrive(chat, uid):
             log.info("update %s was handled already: not again", uid)
             return None
-        peek = [self.done.key(uid), self.order._key(chat)]
+        peek = [self.done.key(uid), self.order.key(chat)]
         blocker, since = None, 0.0
         while True:
             async with self.locks.hold(f"chat:{chat}", peek) as (done, first):
