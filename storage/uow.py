@@ -130,9 +130,18 @@ class Sessions:
             unit = _Unit(self, session)
             token = _current.set(unit)
             try:
-                async with session:
-                    yield session
-                    await session.commit()
+                if self.sqlite:
+                    # Closing runs inline and cannot be interrupted, so it needs no task of its own: the session's
+                    # own ``async with`` closes in a new task and costs the update a turn of the event loop.
+                    try:
+                        yield session
+                        await session.commit()
+                    finally:
+                        await session.close()
+                else:
+                    async with session:  # a close over the network, shielded from cancellation
+                        yield session
+                        await session.commit()
             finally:
                 unit.open = False
                 _current.reset(token)
