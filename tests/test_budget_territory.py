@@ -82,6 +82,25 @@ async def test_a_settlement_changed_after_voting_opened_does_not_count(app: App,
         assert await s.scalar(select(func.count()).select_from(Vote)) == 1
 
 
+async def test_one_campaign_is_the_residents_by_the_same_rules_as_their_list(app: App, svc: BudgetService,
+                                                                             clock: Clock) -> None:
+    """The ballot's screens check one campaign (campaign_for_resident) instead of loading the list: after a move,
+    the earlier settlement's campaign is theirs while it votes and no longer once its voting is over."""
+    azat = await campaign(svc, territory=AZAT_OKRUG)
+    kar = await campaign(svc, territory=KARAOZEK_OKRUG)
+    rid = await resident(app, 803, kato=None)
+    await move(app, rid, AZAT, EARLY)
+    clock.now = PHASES["voting_from"] + timedelta(days=1)
+    await move(app, rid, KARAOZEK, clock.now)
+    for now, theirs in ((clock.now, {azat.id, kar.id}), (PHASES["voting_until"] + timedelta(days=1), {kar.id})):
+        clock.now = now
+        assert {c.id for c in await svc.campaigns_for_resident(rid)} == theirs
+        for c in (azat, kar):
+            found = await svc.campaign_for_resident(rid, c.id)
+            assert (found.id if found else None) == (c.id if c.id in theirs else None)
+    assert await svc.campaign_for_resident(rid, kar.id + 100) is None  # no such campaign
+
+
 async def test_one_phone_votes_in_one_of_the_overlapping_campaigns_of_a_district(app: App, svc: BudgetService,
                                                                                 clock: Clock) -> None:
     """The settlement on record differs between two campaigns that open on different days (the resident moved

@@ -83,14 +83,29 @@ async def territory_name(ctx: Ctx, kato: str | None) -> str:
     return esc(t.name(ctx.lang), 200) if t else "—"
 
 
+async def _include_demo(ctx: Ctx) -> bool | None:
+    """Whether the sandbox's demo campaigns count for the resident; None when they have no settlement (then no
+    campaign is theirs)."""
+    r = ctx.resident
+    if r is None or not r.territory_kato:
+        return None
+    place = await ctx.services.territories.get(r.territory_kato)
+    return bool(place and place.is_demo)
+
+
 async def my_campaigns(ctx: Ctx) -> list[BudgetCampaign]:
     """The campaigns of the resident's territory and above, and those open for voting where their settlement on
     record when voting opened lies, newest first (demo ones only in the sandbox)."""
-    r = ctx.resident
-    if r is None or not r.territory_kato:
-        return []
-    place = await ctx.services.territories.get(r.territory_kato)
-    return await ctx.services.budget.campaigns_for_resident(r.id, include_demo=bool(place and place.is_demo))
+    demo = await _include_demo(ctx)
+    return [] if demo is None else await ctx.services.budget.campaigns_for_resident(ctx.resident.id,
+                                                                                    include_demo=demo)
+
+
+async def _mine(ctx: Ctx, campaign_id: int) -> BudgetCampaign | None:
+    """The campaign when it is among :func:`my_campaigns`."""
+    demo = await _include_demo(ctx)
+    return None if demo is None else await ctx.services.budget.campaign_for_resident(ctx.resident.id, campaign_id,
+                                                                                     include_demo=demo)
 
 
 async def load_campaign(ctx: Ctx, campaign_id: int, *, mine: bool = True) -> BudgetCampaign | None:
@@ -99,7 +114,7 @@ async def load_campaign(ctx: Ctx, campaign_id: int, *, mine: bool = True) -> Bud
     if c is None:
         ctx.show(ctx.tr._("There is no such People's Budget campaign. It may have been removed."))
         return None
-    if mine and c.id not in {m.id for m in await my_campaigns(ctx)}:
+    if mine and await _mine(ctx, c.id) is None:
         ctx.show(ctx.tr._("This campaign is for the residents of {place}, and your settlement is not part of it. "
                           "If you have moved, change your settlement in ⚙️ Settings.",
                           place=await territory_name(ctx, c.territory_kato)))

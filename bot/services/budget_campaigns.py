@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.audit import audit
 from bot.services.budget_district import district_of, voted_elsewhere, voting_territory
@@ -111,13 +112,38 @@ class BudgetCampaigns(BudgetBase):
             found = {c.id: c for c in await s.scalars(
                 q.where(BudgetCampaign.territory_kato.in_(await ancestors(s, r.territory_kato))))}
             now = self.now()
-            for kato in set(await s.scalars(select(ResidentTerritory.territory_kato)
-                                            .where(ResidentTerritory.resident_id == r.id))) - {r.territory_kato}:
+            for kato in await self._moved_from(s, r):
                 for c in await s.scalars(q.where(BudgetCampaign.territory_kato.in_(await ancestors(s, kato)))):
-                    if c.id not in found and self.phase(c, now) is Phase.VOTING \
-                            and await self._within(s, await voting_territory(s, r, c), c):
+                    if c.id not in found and await self._voting_after_move(s, r, c, now):
                         found[c.id] = c
             return sorted(found.values(), key=lambda c: (c.voting_from, c.id), reverse=True)
+
+    async def campaign_for_resident(self, resident_id: int, campaign_id: int, *,
+                                    include_demo: bool = False) -> BudgetCampaign | None:
+        """The campaign when it is among :meth:`campaigns_for_resident`, by the same rules, without loading the
+        others: None when it is not (or does not exist)."""
+        async with self._sessions() as s:
+            r = await s.get(Resident, resident_id)
+            c = await s.get(BudgetCampaign, campaign_id)
+            if r is None or not r.territory_kato or c is None or (c.is_demo and not include_demo):
+                return None
+            if c.territory_kato in await ancestors(s, r.territory_kato):
+                return c
+            for kato in await self._moved_from(s, r):
+                if c.territory_kato in await ancestors(s, kato) and await self._voting_after_move(s, r, c, self.now()):
+                    return c
+            return None
+
+    @staticmethod
+    async def _moved_from(s: AsyncSession, r: Resident) -> set[str]:
+        """The resident's earlier settlements on record."""
+        return set(await s.scalars(select(ResidentTerritory.territory_kato)
+                                   .where(ResidentTerritory.resident_id == r.id))) - {r.territory_kato}
+
+    async def _voting_after_move(self, s: AsyncSession, r: Resident, c: BudgetCampaign, now: datetime) -> bool:
+        """A campaign of an earlier settlement: the resident's while it votes and the settlement on record when
+        voting opened lies within it."""
+        return self.phase(c, now) is Phase.VOTING and await self._within(s, await voting_territory(s, r, c), c)
 
     async def voting_territory(self, resident_id: int, campaign_id: int) -> str | None:
         """For the explanation to a resident who moved: the settlement that counts in this campaign."""
