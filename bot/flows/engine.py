@@ -4,11 +4,11 @@ then the chat's current flow. All three are built from the flow registry (bot/fl
 from __future__ import annotations
 
 import copy
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from bot.config import Settings
+from bot.effects import Effects
 from bot.flows import deeplinks, menu, registration, staff_pick
 from bot.flows.base import Ctx, Event, Screen, Services
 from bot.flows.common import CANCEL
@@ -17,19 +17,17 @@ from bot.flows.registry import Registry
 from bot.i18n import I18n, pick_language
 from storage.state import StateStore
 
-EffectSink = Callable[[str, int], Awaitable[None]]
-log = logging.getLogger("qatysu.flows")
-
 
 class Conversations:
     def __init__(self, services: Services, settings: Settings, i18n: I18n, store: StateStore,
-                 effects: EffectSink | None = None, flows: Registry = REGISTRY) -> None:
+                 effects: Effects | None = None, flows: Registry = REGISTRY) -> None:
         self.services, self.settings, self.i18n, self.store = services, settings, i18n, store
         self.effects, self.flows = effects, flows
 
     async def handle(self, event: Event, deliver: Callable[[list[Screen]], Awaitable[None]] | None = None
                      ) -> list[Screen]:
-        """Answer an event. With ``deliver`` the person gets the screens before the effects run.
+        """Answer an event. With ``deliver`` the person gets the screens; then the effects are queued, to run
+        after the update (bot/effects.py).
 
         The work of the update is one unit of work (storage/uow.py): one session, one transaction, committed with
         the new state before any reply is sent, so a crash after it loses no step."""
@@ -37,12 +35,8 @@ class Conversations:
             ctx = await self._answer(event)
         if deliver is not None:
             await deliver(ctx.screens)
-        for name, ref in ctx.effects:
-            if self.effects is not None:
-                try:
-                    await self.effects(name, ref)
-                except Exception:  # noqa: BLE001 - the operator chat catches up from the database later
-                    log.exception("effect %s %s failed", name, ref)
+        if self.effects is not None and ctx.effects:
+            self.effects.after(ctx.effects)
         return ctx.screens
 
     async def _answer(self, event: Event) -> Ctx:

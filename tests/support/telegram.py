@@ -212,6 +212,7 @@ class Telegram:
         before = len(self.session.calls)
         update = {"update_id": next(self._update_ids), **update}
         await self.app.dp.feed_update(self.app.bot, Update.model_validate(update, context={"bot": self.app.bot}))
+        await self.app.effects.settled()  # what the update caused for others (bot/effects.py)
         out = []
         for c in self.session.calls[before:]:
             if c.method in ("sendMessage", "editMessageText", "sendPhoto", "sendDocument", "sendLocation") \

@@ -1,0 +1,79 @@
+"""What an update causes for others runs after the update: the person's chat is free meanwhile, effects keep their
+order, one that fails does not stop the rest, and closing the app runs what is queued."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.app import App
+from bot.config import Settings
+from bot.effects import Effects
+from tests.conftest import OPERATOR_CHAT, make_app
+from tests.support.telegram import Person, Telegram
+from tests.test_appeals_flow import TEXT_KK, appeal_of, file_appeal
+from tests.test_registration import KK, register
+
+
+async def test_a_new_appeals_topic_is_opened_after_the_update_while_the_chat_is_free(app: App, tg: Telegram) -> None:
+    who = Person(2301, "kk")
+    await register(tg, who, KK)
+    await file_appeal(tg, who, KK, "Шағым", TEXT_KK)
+    go, started = asyncio.Event(), asyncio.Event()
+
+    async def slow(name: str, ref: int) -> None:  # runs before the desk's handler: holds the topic back
+        started.set()
+        await go.wait()
+
+    app.effects._handlers.insert(0, ("appeal_created", slow))
+    settled, app.effects.settled = app.effects.settled, _nothing  # the harness would wait for the effects
+    sent = await asyncio.wait_for(tg.click(who, "Жіберу"), 5)
+    assert "өтінішіңіз әкімдікке жіберілді" in sent[0].text  # the resident has the answer and the number
+    await asyncio.wait_for(started.wait(), 5)
+    assert not tg.session.topics.get(OPERATOR_CHAT)  # the topic is not there yet
+    sent = await asyncio.wait_for(tg.text(who, "/menu"), 5)  # their next message is answered meanwhile
+    assert "Басты мәзір" in sent[-1].text
+    go.set()
+    await settled()
+    a = await appeal_of(app, who)
+    [(thread, title)] = tg.session.topics[OPERATOR_CHAT].items()
+    assert thread == a.topic_id and title.startswith(a.number)
+
+
+async def _nothing() -> None:
+    return None
+
+
+async def test_effects_run_in_order_after_the_waiting_updates_and_past_a_failure() -> None:
+    effects, seen = Effects(), []
+
+    async def record(name: str, ref: int) -> None:
+        if ref == 2:
+            raise RuntimeError("the operator chat is down")
+        seen.append(ref)
+
+    effects.register("x_", record)
+    effects.after([("x_a", 1), ("x_b", 2)])
+    effects.after([("x_c", 3)])
+    assert seen == []  # queued, not run inside the update
+
+    async def update() -> None:
+        seen.append("update")
+
+    waiting = asyncio.create_task(update())
+    await effects.settled()
+    await waiting
+    assert seen == ["update", 1, 3]
+
+
+async def test_closing_the_app_runs_what_is_queued(settings: Settings) -> None:
+    app, _ = await make_app(settings)
+    seen: list[int] = []
+
+    async def record(name: str, ref: int) -> None:
+        await asyncio.sleep(0.01)
+        seen.append(ref)
+
+    app.effects.register("x_", record)
+    app.effects.after([("x_a", 1), ("x_b", 2)])
+    await app.close()
+    assert seen == [1, 2]
