@@ -1,6 +1,7 @@
 """Conversation state store: one row per chat, written before the bot answers.
 
-Plain SQL on the hot path (Core, no ORM objects): one SELECT to read, one upsert to write. Inside a unit of work
+Plain SQL on the hot path (Core, no ORM objects for the state): one SELECT reads the sender's resident and the
+chat's state together (:meth:`StateStore.sender`), one upsert writes the state. Inside a unit of work
 (storage/uow.py) both run in the update's own session and transaction."""
 
 from __future__ import annotations
@@ -8,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.db import dialect_insert
-from storage.models import ConversationState, utcnow
+from storage.models import Account, ConversationState, Resident, utcnow
 from storage.uow import Sessions
 
 _T = ConversationState.__table__
@@ -21,6 +22,13 @@ _KEY = (_T.c.channel == bindparam("channel")) & (_T.c.chat_id == bindparam("chat
 _READ = select(_T.c.flow, _T.c.step, _T.c.data).where(_KEY)
 _CLEAR = delete(_T).where(_KEY)
 _FIELDS = ("flow", "step", "data", "updated_at")
+# the resident of the sender's account, if any, and the chat's state, if any: each outer-joined to one row
+_SENDER = (select(Resident, _T.c.flow, _T.c.step, _T.c.data)
+           .select_from(select(literal(1).label("one")).subquery("one"))
+           .outerjoin(Account, (Account.channel == bindparam("account_channel"))
+                      & (Account.account_id == bindparam("account_id")))
+           .outerjoin(Resident, Resident.id == Account.resident_id)
+           .outerjoin(_T, _KEY))
 
 
 def _upsert(insert: Any) -> Any:
@@ -46,6 +54,14 @@ class StateStore:
 
     def unit(self):  # noqa: ANN201 - an async context manager: one unit of work (storage/uow.py)
         return self._sessions.unit()
+
+    async def sender(self, channel: str, account_id: int, chat_id: int) -> tuple[Resident | None, State | None]:
+        """The resident of the account ``account_id`` on ``channel`` (as ResidentService.get finds them) and the
+        chat's state, in one statement."""
+        async with self._sessions() as s:
+            row = (await s.execute(_SENDER, {"account_channel": channel, "account_id": account_id,
+                                             "channel": self._channel, "chat_id": chat_id})).one()
+            return row[0], None if row.flow is None else State(row.flow, row.step, dict(row.data or {}))
 
     async def get(self, chat_id: int) -> State | None:
         async with self._sessions() as s:

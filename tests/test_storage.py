@@ -6,13 +6,15 @@ import asyncio
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from bot.app import App
 from storage.db import make_engine
 from storage.migrate import HEAD, alembic_config, at_head, upgrade
 from storage.models import Base
 from storage.state import State, StateStore
+from tests.support.telegram import Person, Telegram
+from tests.test_registration import RU, register
 
 
 async def test_migrations_match_models(database_url: str) -> None:
@@ -55,6 +57,25 @@ async def test_state_store_round_trip(app: App) -> None:
     assert got == State("registration", "territory", {"node": "114000000", "text": "Көктал <b>"})
     await store.clear(1)
     assert await store.get(1) is None
+
+
+async def test_the_sender_and_their_chats_state_are_read_in_one_statement(app: App, tg: Telegram) -> None:
+    store, statements = app.conversations.store, []
+    newcomer, resident = Person(2401, "kk"), Person(2402, "ru")
+    assert await store.sender("telegram", newcomer.id, newcomer.id) == (None, None)
+    await tg.text(newcomer, "/start")  # registration begins: a state, no resident yet
+    r, state = await store.sender("telegram", newcomer.id, newcomer.id)
+    assert r is None and state is not None and state.flow == "registration"
+    await register(tg, resident, RU)
+    await tg.click(resident, "Написать обращение")  # a draft begins
+    engine = getattr(app.sessions, "unit_engine", app.engine).sync_engine
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    async with app.sessions.unit():
+        r, state = await store.sender("telegram", resident.id, resident.id)
+    assert r is not None and r.id == (await app.services.residents.get(resident.id)).id and r.language == "ru"
+    assert state is not None and state.flow == "appeal"
+    assert len(statements) == 1 and statements[0].startswith("SELECT")
+    assert await store.sender("whatsapp", resident.id, resident.id) == (None, state)  # no WhatsApp account
 
 
 async def test_two_accounts_racing_for_one_phone_get_it_once(app: App) -> None:

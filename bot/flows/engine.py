@@ -40,14 +40,13 @@ class Conversations:
         return ctx.screens
 
     async def _answer(self, event: Event) -> Ctx:
-        resident = await self.services.residents.get(event.user_id, event.channel)
+        resident, state = await self.store.sender(event.channel, event.user_id, event.chat_id)
         if resident is None and event.phone:  # the channel vouches for the number: the same person as elsewhere
             resident = await self.services.residents.link_phone(event.user_id, event.chat_id, event.phone,
                                                                 event.channel)
         if resident is not None and not resident.reachable:  # they write again: they can hear us again
             await self.services.residents.set_reachable(resident.id, True)
             resident.reachable = True
-        state = await self.store.get(event.chat_id)
         saved_lang = resident.language if resident else (state.data.get("lang") if state else None)
         lang = pick_language(saved_lang, event.language_code, self.settings.locale.default)
         ctx = Ctx(event=event, i18n=self.i18n, tr=self.i18n(lang), services=self.services,
