@@ -178,6 +178,9 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
                     note += f"; one resident alone {_ms(r['alone'])} ms"
                     if "alone_answered" in r:
                         note += f" (to the reply: {_ms(r['alone_answered'])})"
+                if "operator_topic" in r:
+                    note += (f"; a new appeal's operator topic, card and photo posted {_ms(r['operator_topic'])} ms "
+                             "after its update")
                 if "bot_rss_mb" in r:
                     note += f"; bot RSS {r['bot_rss_mb']} MB"
                 out.append([name, r["database"], size, f"{r['updates_per_s']:g} updates/s, {_ms(r)}", note])

@@ -11,6 +11,7 @@ import asyncio
 import itertools
 import json
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
@@ -21,6 +22,14 @@ from bench.common import SAMPLE, FreshDatabase, bench_settings, latency, plain
 from bench.counts import DbCounts
 from bench.session import LeanSession
 from bot.app import App, build_app
+from bot.channels.telegram.costs import settle
+
+
+async def arrive() -> None:
+    """An update arrives as an event of its own (a webhook request, an update of a polling batch, each in its own
+    task): it is handled on a later turn of the event loop, after what is ready before it. Its latency counts
+    from before that wait."""
+    await asyncio.sleep(0)
 
 
 class DirectDriver:
@@ -49,6 +58,7 @@ class DirectDriver:
         upd = Update.model_validate({"update_id": next(self._ids), **update}, context={"bot": self.app.bot})
         self.session.replied.pop(p.user_id, None)
         started = time.perf_counter()
+        await arrive()
         await self.app.dp.feed_update(self.app.bot, upd)
         self.latencies.setdefault(self.journey, []).append(time.perf_counter() - started)
         self.answers.append(self.session.replied.pop(p.user_id, time.perf_counter()) - started)
@@ -84,8 +94,10 @@ class DirectDriver:
         await self._feed(p, {"callback_query": cb}, expect)
 
 
-async def run_journeys(driver_for, people: list[J.Person], concurrency: int, include_voting: bool) -> float:
-    """Every person runs every journey; ``concurrency`` people at once. Returns the wall time."""
+async def run_journeys(driver_for, people: list[J.Person], concurrency: int, include_voting: bool,
+                       settled: Callable[[], Awaitable[None]] | None = None) -> float:
+    """Every person runs every journey; ``concurrency`` people at once. Returns the wall time, until ``settled``
+    (what the updates caused for others has run) when given."""
     gate = asyncio.Semaphore(concurrency)
 
     async def one(p: J.Person) -> None:
@@ -97,7 +109,31 @@ async def run_journeys(driver_for, people: list[J.Person], concurrency: int, inc
 
     started = time.perf_counter()
     await asyncio.gather(*(one(p) for p in people))
+    if settled is not None:
+        await settled()
     return time.perf_counter() - started
+
+
+class EffectLag:
+    """How long after its update an effect has run (bot/effects.py): for a new appeal, until its operator topic,
+    card and photo are posted."""
+
+    def __init__(self, app: App, prefix: str = "appeal_created") -> None:
+        self.queued: dict[tuple[str, int], float] = {}
+        self.lags: list[float] = []
+        after = app.effects.after
+
+        def stamped(effects: Any) -> None:
+            effects = list(effects)
+            self.queued.update((e, time.perf_counter()) for e in effects)
+            after(effects)
+
+        async def ran(name: str, ref: int) -> None:  # registered after the desk: runs once it is done
+            if (at := self.queued.pop((name, ref), None)) is not None:
+                self.lags.append(time.perf_counter() - at)
+
+        app.effects.after = stamped  # type: ignore[method-assign]
+        app.effects.register(prefix, ran)
 
 
 def summarize(latencies: dict[str, list[float]], updates: int, seconds: float) -> dict[str, Any]:
@@ -115,20 +151,23 @@ async def measure_app(url: str, residents: int, concurrency: int, include_voting
             from bench.voting import prepare_database
 
             await prepare_database(url)
+        settle()  # as `qatysu run` does once it has started (bot/runner.py)
         latencies: dict[str, list[float]] = {}
         answers: list[float] = []
         ids = itertools.count(1)
         people = [J.person(app.i18n, 10_000_000 + i) for i in range(residents)]
         # one driver per person: it knows which journey the person is on
+        lag = EffectLag(app)
         cpu = time.process_time()
         with DbCounts(app.engine, getattr(app.sessions, "unit_engine", app.engine)) as counts:
             seconds = await run_journeys(lambda p: DirectDriver(app, session, latencies, ids, answers), people,
-                                         concurrency, include_voting)
+                                         concurrency, include_voting, app.effects.settled)
         cpu = time.process_time() - cpu  # this process's CPU (the bot and the driver; not PostgreSQL's server)
         updates = sum(p.updates for p in people)
         out = {"database": app.engine.dialect.name, "residents": residents, "concurrency": concurrency,
                **summarize(latencies, updates, seconds), "answered": latency(answers),
-               "cpu_ms_per_update": round(cpu / updates * 1000, 3), **counts.per(updates)}
+               "cpu_ms_per_update": round(cpu / updates * 1000, 3), **counts.per(updates),
+               "operator_topic": latency(lag.lags)}
         # one resident alone: the latency without waiting behind others
         alone: dict[str, list[float]] = {}
         alone_answers: list[float] = []
@@ -170,6 +209,7 @@ async def measure_bare(updates: int, concurrency: int) -> dict[str, Any]:
                 "from": {"id": user_id, "is_bot": False, "first_name": "Echo", "language_code": "kk"}}},
                 context={"bot": bot})
             started = time.perf_counter()
+            await arrive()
             await dp.feed_update(bot, upd)
             latencies.append(time.perf_counter() - started)
 
