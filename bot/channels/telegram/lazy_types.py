@@ -4,8 +4,9 @@
 types with pydantic's ``defer_build`` and then, at the end of ``aiogram.types``, rebuilds every one of them with
 the types' namespace (to resolve their forward references), which builds every schema at once. Installed before
 aiogram is imported (bot/__init__.py), this keeps that namespace instead of building, and hands it to pydantic when
-a type or a method is first used (pydantic rebuilds a deferred model on first use). A bot uses a few dozen of the
-types; the others are never built. Nothing here imports aiogram; other models are left as they are.
+a type or a method is first used (pydantic rebuilds a deferred model on first use), and to a subclass of one of
+them too (bot/channels/telegram/render.py has some). A bot uses a few dozen of the types; the others are never
+built. Nothing here imports aiogram; other models are left as they are.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ _namespace: dict[str, Any] | None = None  # aiogram.types' names, kept from its 
 def _model_rebuild(cls: type[BaseModel], *, force: bool = False, raise_errors: bool = True,
                    _parent_namespace_depth: int = 2, _types_namespace: Any = None) -> bool | None:
     global _namespace
-    if cls.__module__.startswith("aiogram."):
+    if cls.__module__.startswith("aiogram.") or any(b.__module__.startswith("aiogram.") for b in cls.__bases__):
         if _types_namespace is not None and not force and not cls.__pydantic_complete__:
             _namespace = _types_namespace  # the import-time loop: remember the names, build on first use
             return None
