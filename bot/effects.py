@@ -3,18 +3,18 @@ proposal for the admins, a broadcast to start). Flows append ``(name, id)`` to `
 saved and the person has the reply, the engine hands them to :meth:`Effects.after`. A feature registers a handler
 for its name prefix (``appeal_``, ``budget_``, ``meeting_``, ``broadcast_``).
 
-The effects run after the update is done, not inside it: the person's chat is free for their next message while
-the operator topic of their appeal is being opened, and a burst of new appeals does not hold up other people's
-answers. One runner takes them one at a time in the order they came (an appeal's topic is opened before a message
-added to it is relayed), and lets the updates waiting on the event loop go first before each. They live in
-memory: after a crash the operator chat catches up from the database (``Desk.catch_up``), as it did when they ran
-inside the update; a process that stops runs what is queued first (:meth:`settled`, called by ``App.close``)."""
+The effects run after the update, not inside it: the person's chat is free for their next message while the
+operator topic of their appeal is being opened. An update's effects run in order, in a task of their own; effects of
+different updates run side by side, as they did inside their updates, and what must not happen twice at once is
+locked where it is done (an appeal's topic is opened under the appeal's lock, in Redis with several replicas, so a
+message added to it is relayed after it). They live in memory: after a crash the operator chat catches up from
+the database (``Desk.catch_up``), as it did when they ran inside the update; a process that stops runs what is
+under way first (:meth:`settled`, called by ``App.close``)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 
 Handler = Callable[[str, int], Awaitable[None]]
@@ -24,8 +24,7 @@ log = logging.getLogger("qatysu.effects")
 class Effects:
     def __init__(self) -> None:
         self._handlers: list[tuple[str, Handler]] = []
-        self._queue: deque[tuple[str, int]] = deque()
-        self._runner: asyncio.Task[None] | None = None
+        self._running: set[asyncio.Task[None]] = set()
 
     def register(self, prefix: str, handler: Handler) -> None:
         self._handlers.append((prefix, handler))
@@ -41,21 +40,21 @@ class Effects:
             log.warning("nobody handles effect %s", name)
 
     def after(self, effects: Iterable[tuple[str, int]]) -> None:
-        """Queue an update's effects for the runner."""
-        self._queue.extend(effects)
-        if self._queue and (self._runner is None or self._runner.done()):
-            self._runner = asyncio.get_running_loop().create_task(self._run(), name="effects")
+        """Run an update's effects, in order, in a task of their own."""
+        effects = list(effects)
+        if effects:
+            task = asyncio.get_running_loop().create_task(self._run(effects), name="effects")
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
 
-    async def _run(self) -> None:
-        while self._queue:
-            await asyncio.sleep(0)  # the updates already waiting go first
-            name, ref = self._queue.popleft()
+    async def _run(self, effects: list[tuple[str, int]]) -> None:
+        for name, ref in effects:
             try:
                 await self(name, ref)
             except Exception:  # noqa: BLE001 - the operator chat catches up from the database later
                 log.exception("effect %s %s failed", name, ref)
 
     async def settled(self) -> None:
-        """Back when every queued effect has run."""
-        while self._runner is not None and not self._runner.done():
-            await asyncio.wait({self._runner})
+        """Back when every effect under way has run (and those they started)."""
+        while self._running:
+            await asyncio.wait(set(self._running))
