@@ -81,7 +81,7 @@ class App:
     whatsapp_subscribe: Callable[[str], Awaitable[None]] | None = None
 
     async def close(self) -> None:
-        await self.effects.settled()  # what the last updates caused, before the connections close
+        await self.effects.close()  # what the last updates caused, before the connections close
         if self.whatsapp is not None:
             await self.whatsapp.close()
         await self.bot.session.close()

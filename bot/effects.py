@@ -9,7 +9,7 @@ different updates run side by side, as they did inside their updates, and what m
 locked where it is done (an appeal's topic is opened under the appeal's lock, in Redis with several replicas, so a
 message added to it is relayed after it). They live in memory: after a crash the operator chat catches up from
 the database (``Desk.catch_up``), as it did when they ran inside the update; a process that stops runs what is
-under way first (:meth:`settled`, called by ``App.close``)."""
+under way first, for at most ``CLOSE_WAIT_S`` (:meth:`close`, called by ``App.close``)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 Handler = Callable[[str, int], Awaitable[None]]
 log = logging.getLogger("qatysu.effects")
+CLOSE_WAIT_S = 10.0  # a stop waits this long for effects under way (an unreachable Telegram can take minutes)
 
 
 class Effects:
@@ -58,3 +59,12 @@ class Effects:
         """Back when every effect under way has run (and those they started)."""
         while self._running:
             await asyncio.wait(set(self._running))
+
+    async def close(self) -> None:
+        """A stop waits for the effects under way, at most ``CLOSE_WAIT_S``; what is left then is caught up from
+        the database at the next start."""
+        try:
+            async with asyncio.timeout(CLOSE_WAIT_S):
+                await self.settled()
+        except TimeoutError:
+            log.warning("%d effects still running at shutdown: left to the next start", len(self._running))

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
+from bot import effects as effects_module
 from bot.app import App
 from bot.config import Settings
 from bot.effects import Effects
@@ -77,3 +80,19 @@ async def test_closing_the_app_runs_what_is_under_way(settings: Settings) -> Non
     app.effects.after([("x_a", 1), ("x_b", 2)])
     await app.close()
     assert seen == [1, 2]
+
+
+async def test_a_stop_does_not_wait_for_ever_for_an_effect_that_hangs(monkeypatch: pytest.MonkeyPatch,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(effects_module, "CLOSE_WAIT_S", 0.05)
+    effects, never = Effects(), asyncio.Event()
+
+    async def hangs(name: str, ref: int) -> None:  # Telegram unreachable: a call waiting on and on
+        await never.wait()
+
+    effects.register("x_", hangs)
+    effects.after([("x_a", 1)])
+    await asyncio.wait_for(effects.close(), 2)
+    assert "1 effects still running at shutdown" in caplog.text
+    never.set()  # let the hung one end with the test
+    await effects.settled()
