@@ -26,8 +26,8 @@ class Conversations:
 
     async def handle(self, event: Event, deliver: Callable[[list[Screen]], Awaitable[None]] | None = None
                      ) -> list[Screen]:
-        """Answer an event. With ``deliver`` the person gets the screens; then the effects are queued, to run
-        after the update (bot/effects.py).
+        """Answer an event. With ``deliver`` the person gets the screens; then the event's effects start in a task
+        of their own, and the update is done (bot/effects.py).
 
         The work of the update is one unit of work (storage/uow.py): one session, one transaction, committed with
         the new state before any reply is sent, so a crash after it loses no step."""
