@@ -37,6 +37,7 @@ DEFAULT_REDIS = "redis://127.0.0.1:6379/10"
 RUN_REPLICA = ("import logging, sys; logging.getLogger('qatysu.updates').setLevel(logging.DEBUG); "
                "from bot.cli import main; sys.exit(main(['web']))")
 HANDLED = re.compile(r"handled update=(\d+) chat=(-?\d+|None) start=([\d.]+) end=([\d.]+)")
+ALREADY = re.compile(r"update (\d+) was handled already")  # its done mark seen: handled by some replica
 
 
 class Forwarder:
@@ -106,6 +107,10 @@ class Replica:
     def handled(self) -> list[tuple[int, int | None, float, float]]:
         return [(int(u), None if c == "None" else int(c), float(s), float(e))
                 for u, c, s, e in HANDLED.findall(self.log.read_text())]
+
+    def found_done(self) -> set[int]:
+        """Updates delivered to this replica again that it found marked done (by whichever replica handled them)."""
+        return {int(u) for u in ALREADY.findall(self.log.read_text())}
 
 
 @dataclass

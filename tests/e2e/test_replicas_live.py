@@ -33,7 +33,9 @@ def check_once_and_in_order(c: R.Cluster, people) -> dict[int | None, list[int]]
     counts = Counter(h[0] for h in handled)
     assert [u for u, n in counts.items() if n > 1] == []  # no update handled twice
     delivered = {u["update_id"] for u in c.sb.webhook.delivered}
-    assert delivered <= set(counts)  # every update Telegram saw answered was handled
+    # every update Telegram saw answered was handled: a replica logs it after marking it done, so one killed
+    # between the two leaves no line, and the replica it is delivered to again finds its done mark instead
+    assert delivered <= set(counts) | {u for r in c.replicas for u in r.found_done()}
     by_chat: dict[int | None, list[tuple[float, float, int]]] = defaultdict(list)
     for uid, chat, start, end in handled:
         by_chat[chat].append((start, end, uid))
@@ -85,4 +87,5 @@ async def test_a_replica_killed_midway_its_updates_are_handled_once_elsewhere(tm
         survivors = {h[0] for r in c.replicas[1:] for h in r.handled()}
         assert cut_off and cut_off <= survivors | {h[0] for h in victim.handled()}
         assert cut_off & survivors  # what it held when it died was delivered again and handled elsewhere
-        assert {u["update_id"] for u in c.sb.webhook.delivered} <= {h[0] for h in handled}
+        assert {u["update_id"] for u in c.sb.webhook.delivered} <= {h[0] for h in handled} | {
+            u for r in c.replicas for u in r.found_done()}
