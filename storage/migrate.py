@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = (0x51415459, 1)  # a PostgreSQL advisory lock key: (namespace "QATY", migrations)
-HEAD = "0014"  # the newest migration's revision (tests/test_storage.py checks it is Alembic's head)
+HEAD = "0015"  # the newest migration's revision (tests/test_storage.py checks it is Alembic's head)
 
 
 def alembic_config(url: str) -> Config:

@@ -48,29 +48,31 @@ class State:
 
 
 class StateStore:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession] | Sessions, channel: str = "telegram") -> None:
+    """A chat is known by its channel and the channel's chat id: a Telegram chat and a WhatsApp number may carry
+    the same digits."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession] | Sessions) -> None:
         self._sessions = Sessions.of(sessions)
-        self._channel = channel
 
     def unit(self):  # noqa: ANN201 - an async context manager: one unit of work (storage/uow.py)
         return self._sessions.unit()
 
     async def sender(self, channel: str, account_id: int, chat_id: int) -> tuple[Resident | None, State | None]:
         """The resident of the account ``account_id`` on ``channel`` (as ResidentService.get finds them) and the
-        chat's state, in one statement."""
+        state of the chat ``chat_id`` on ``channel``, in one statement."""
         async with self._sessions() as s:
             row = (await s.execute(_SENDER, {"account_channel": channel, "account_id": account_id,
-                                             "channel": self._channel, "chat_id": chat_id})).one()
+                                             "channel": channel, "chat_id": chat_id})).one()
             return row[0], None if row.flow is None else State(row.flow, row.step, dict(row.data or {}))
 
-    async def get(self, chat_id: int) -> State | None:
+    async def get(self, channel: str, chat_id: int) -> State | None:
         async with self._sessions() as s:
-            row = (await s.execute(_READ, {"channel": self._channel, "chat_id": chat_id})).first()
+            row = (await s.execute(_READ, {"channel": channel, "chat_id": chat_id})).first()
             return None if row is None else State(row.flow, row.step, dict(row.data or {}))
 
-    async def set(self, chat_id: int, state: State) -> None:
+    async def set(self, channel: str, chat_id: int, state: State) -> None:
         """One statement, whoever wrote the row first: an upsert."""
-        values = dict(channel=self._channel, chat_id=chat_id, flow=state.flow, step=state.step,
+        values = dict(channel=channel, chat_id=chat_id, flow=state.flow, step=state.step,
                       data=dict(state.data), updated_at=utcnow())
         async with self._sessions.write() as s:
             dialect = s.bind.dialect.name
@@ -79,6 +81,6 @@ class StateStore:
                 stmt = _UPSERT[dialect] = _upsert(dialect_insert(s))
             await s.execute(stmt, values)
 
-    async def clear(self, chat_id: int) -> None:
+    async def clear(self, channel: str, chat_id: int) -> None:
         async with self._sessions.write() as s:
-            await s.execute(_CLEAR, {"channel": self._channel, "chat_id": chat_id})
+            await s.execute(_CLEAR, {"channel": channel, "chat_id": chat_id})

@@ -18,6 +18,7 @@ from bot.services.residents import PhoneTaken
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.models import Account, AppealMessage, Media, MediaFile, Report, Resident, Vote
+from storage.state import State
 from tests.support.budget_helpers import KOKTAL, campaign, now_utc, use_clock
 from tests.support.telegram import Person, Telegram
 from tests.test_appeals_flow import filed
@@ -59,6 +60,21 @@ async def test_a_person_is_found_by_channel_and_account_id(app: App, tg: Telegra
     await whatsapp_resident(app, who.id, phone="+7 702 000 00 01")
     other = await rs.get(who.id, WA)
     assert other is not None and other.id != telegram.id
+
+
+async def test_a_telegram_chat_and_a_whatsapp_number_with_the_same_digits_keep_their_own_conversations(
+        app: App, tg: Telegram) -> None:
+    who = Person(77011234568, "kk")  # a Telegram id with the digits of a Kazakh number
+    await tg.text(who, "/start")
+    await tg.click(who, "Қазақша")  # the Telegram chat is at the consent, in Kazakh
+    telegram = await app.conversations.store.get("telegram", who.id)
+    # the number writes on WhatsApp: a newcomer greeted in both languages, not the Telegram chat's consent
+    screens = await app.conversations.handle(Event(kind="text", text="Сәлем", user_id=who.id, chat_id=who.id,
+                                                   channel=WA, language_code="ru"))
+    assert "қош келдіңіз" in screens[-1].text and "Добро пожаловать" in screens[-1].text
+    assert await app.conversations.store.get("telegram", who.id) == telegram
+    whatsapp = await app.conversations.store.get(WA, who.id)
+    assert whatsapp is not None and whatsapp != telegram
 
 
 async def test_a_whatsapp_account_with_the_phone_of_a_telegram_resident_is_the_same_person_with_one_vote(
@@ -132,8 +148,10 @@ async def test_deleting_ones_data_from_one_channel_erases_every_account_and_the_
         [media_id] = [m for m in await s.scalars(select(AppealMessage.media_id)) if m]
         assert await s.scalar(select(MediaFile.file_id).where(MediaFile.media_id == media_id)) == "photo-1"
     assert await find_anywhere(app, ["99790001", "photo-1"], {99_790_001})
+    await app.conversations.store.set(WA, 99_790_001, State("appeal", "text", {"text": "Шұңқыр"}))  # a draft
 
     assert await app.services.residents.delete_personal_data(99_790_001, WA)
+    assert await app.conversations.store.get(WA, 99_790_001) is None
     assert await app.services.residents.get(who.id) is None and await app.services.residents.get(99_790_001, WA) is None
     assert await find_anywhere(app, [str(who.id), "99790001", "photo-1"], {who.id, 99_790_001}) == []
     assert await count(app, Account) == 0 and await count(app, Media) == 0 and await count(app, MediaFile) == 0
@@ -193,6 +211,27 @@ async def test_the_migration_moves_telegram_ids_to_accounts_and_media(database_u
         if engine.dialect.name == "sqlite":  # the rebuild turned them off for a while: they are on again
             assert await conn.scalar(sa.text("PRAGMA foreign_keys")) == 1
     await engine.dispose()
+
+
+async def test_the_migration_moves_whatsapp_chats_states_to_their_channel(database_url: str) -> None:
+    engine = make_engine(database_url)
+    await upgrade(engine, "0014")
+    now = datetime(2026, 12, 1, 10, tzinfo=UTC)
+    async with engine.begin() as conn:
+        run = conn.execute
+        await run(sa.text("INSERT INTO resident (id, notifications, reachable, created_at, is_demo) "
+                          "VALUES (1, true, true, :t, false), (2, true, true, :t, false)"), {"t": now})
+        await run(sa.text("INSERT INTO account (channel, account_id, chat_id, resident_id, created_at) VALUES "
+                          "('telegram', 501, 501, 1, :t), ('whatsapp', 9955501, 9955501, 2, :t)"), {"t": now})
+        # a Telegram resident's chat; a WhatsApp resident's (a short foreign number); a WhatsApp newcomer's
+        for chat in (501, 9955501, 77011234567):
+            await run(sa.text("INSERT INTO conversation_state (channel, chat_id, flow, step, data, updated_at) "
+                              "VALUES ('telegram', :c, 'registration', 'consent', '{}', :t)"), {"c": chat, "t": now})
+    await upgrade(engine)
+    async with engine.connect() as conn:
+        rows = (await conn.execute(sa.text("SELECT channel, chat_id FROM conversation_state ORDER BY chat_id"))).all()
+    await engine.dispose()
+    assert [tuple(r) for r in rows] == [("telegram", 501), ("whatsapp", 9955501), ("whatsapp", 77011234567)]
 
 
 async def test_a_report_document_is_sent_by_the_telegram_file_id_of_its_media(app: App, tg: Telegram) -> None:

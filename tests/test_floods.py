@@ -85,7 +85,7 @@ async def test_an_album_of_ten_photos_counts_as_one_message(flood) -> None:
                                    photo=[{"file_id": f"ph-{i}", "file_unique_id": f"u{i}", "width": 90,
                                            "height": 90}]))
     assert all(r and not _is_warning(r[-1].text) for r in album)
-    state = await app.conversations.store.get(who.id)
+    state = await app.conversations.store.get("telegram", who.id)
     assert len(state.data["files"]) == 5  # an appeal takes five; the album was read, not dropped
     # a second album right after is still one message, and the next messages count on from there
     for i in range(10):
@@ -127,7 +127,7 @@ async def test_a_press_on_another_persons_message_touches_nothing_of_theirs(floo
     await register(tg, presser, RU, share_phone=False)
     preview = (await file_appeal(tg, victim, KK, "Шағым", TEXT_KK))[-1]
     assert "Өтінішіңізді тексеріңіз" in preview.text
-    draft = await app.conversations.store.get(victim.id)
+    draft = await app.conversations.store.get("telegram", victim.id)
     before = len(tg.session.calls)
     # the victim's "Send" button, pressed by someone else (a forged client, or a press relayed from another chat)
     sent = await tg.press(presser, preview.data_of("Жіберу"), preview)
@@ -136,8 +136,8 @@ async def test_a_press_on_another_persons_message_touches_nothing_of_theirs(floo
     assert "отправлена не вам" in answer["text"] and answer.get("show_alert")
     async with app.sessions() as s:
         assert await s.scalar(select(func.count()).select_from(Appeal)) == 0
-    assert await app.conversations.store.get(victim.id) == draft
-    assert await app.conversations.store.get(presser.id) is None
+    assert await app.conversations.store.get("telegram", victim.id) == draft
+    assert await app.conversations.store.get("telegram", presser.id) is None
     # the presser's own chat goes on as before, and the victim still sends their own appeal
     await file_appeal(tg, presser, RU, "Предложение", TEXT_RU)
     await tg.click(victim, "Жіберу")

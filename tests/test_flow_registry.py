@@ -32,11 +32,11 @@ async def test_a_budget_button_from_a_notice_works_while_the_reports_list_is_ope
     await app.services.reports.publish(territory_kato=DISTRICT, period="2026-Q3", title_kk="Есеп", title_ru="Отчёт",
                                        summary_kk="Қысқаша", summary_ru="Кратко")
     await tg.click(who, "Отчёты")
-    assert (await app.conversations.store.get(who.id)).flow == "reports"
+    assert (await app.conversations.store.get("telegram", who.id)).flow == "reports"
     sent = await tg.press(who, f"bd:c:{c.id}")  # "📝 Propose a project" on the phase notice
     assert not any(STALE in s.text for s in sent)
     assert "Бюджет Азата" in sent[-1].text
-    state = await app.conversations.store.get(who.id)
+    state = await app.conversations.store.get("telegram", who.id)
     assert state.flow == "budget" and state.data.get("campaign") == c.id
 
 
@@ -47,12 +47,12 @@ async def test_a_my_appeals_button_from_a_notice_works_while_the_meetings_list_i
     appeal_id = await _appeal(app, who)
     await meeting(app, datetime.now(UTC) + timedelta(days=3))
     await tg.click(who, "Встречи")
-    assert (await app.conversations.store.get(who.id)).flow == "meetings"
+    assert (await app.conversations.store.get("telegram", who.id)).flow == "meetings"
     sent = await tg.press(who, f"ma:o:{appeal_id}")  # the button on a notice about one's appeal
     assert not any(STALE in s.text for s in sent)
     number = (await app.services.appeals.get(appeal_id)).number
     assert number in sent[-1].text
-    state = await app.conversations.store.get(who.id)
+    state = await app.conversations.store.get("telegram", who.id)
     assert state.flow == "my_appeals" and state.step == "view"
 
 
@@ -62,9 +62,9 @@ async def test_a_budget_button_does_not_trample_a_question_being_typed(app: App,
     c = await campaign(app, datetime.now(UTC) - timedelta(days=1))
     m = await meeting(app, datetime.now(UTC) + timedelta(days=3))
     await tg.press(who, f"mt:q:{m.id}")
-    assert (await app.conversations.store.get(who.id)).step == "ask"
+    assert (await app.conversations.store.get("telegram", who.id)).step == "ask"
     await tg.press(who, f"bd:c:{c.id}")
-    state = await app.conversations.store.get(who.id)
+    state = await app.conversations.store.get("telegram", who.id)
     assert state.flow == "meetings" and state.step == "ask"  # the question is still awaited
 
 

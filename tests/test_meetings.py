@@ -163,14 +163,14 @@ async def test_answers_and_files_work_from_a_notice_in_the_middle_of_a_draft(app
     assert "Келетініңізді белгіледік" in sent[0].text
     assert "не туралы" in sent[-1].text  # the appeal's question again
     assert await app.services.meetings.answer_of(m.id, me.id) is True
-    state = await app.conversations.store.get(who.id)
+    state = await app.conversations.store.get("telegram", who.id)
     assert state is not None and state.flow == "appeal" and state.step == "category"
     sent = await tg.press(who, f"mt:o:{m.id}")  # opening the meeting puts the draft aside
     assert "Әкімнің есеп беру кездесуі" in sent[-1].text
     await tg.click(who, "Артқа")
     sent = await tg.click(who, "Артқа")
     assert "тоқтаған жеріңізге" in sent[0].text and "не туралы" in sent[-1].text
-    state = await app.conversations.store.get(who.id)
+    state = await app.conversations.store.get("telegram", who.id)
     assert state is not None and state.flow == "appeal" and state.data["kind"] == "complaint"
 
 

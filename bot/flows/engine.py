@@ -55,9 +55,9 @@ class Conversations:
         await self._route(ctx)
         if ctx.state is None:
             if state is not None:
-                await self.store.clear(event.chat_id)
+                await self.store.clear(event.channel, event.chat_id)
         elif ctx.state != before:
-            await self.store.set(event.chat_id, ctx.state)
+            await self.store.set(event.channel, event.chat_id, ctx.state)
         if not ctx.screens:  # never leave a person without an answer
             if _registered(ctx):
                 await menu.show(ctx)

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -63,11 +63,10 @@ async def erase_person(s: AsyncSession, r: Resident, now: datetime) -> None:
     rid = r.id
     accounts = list(await s.scalars(select(Account).where(Account.resident_id == rid)))
     uids = [a.account_id for a in accounts]
-    # the outbox delivers on Telegram only (it has no channel yet): only Telegram chats can be in it
-    chats = [a.chat_id for a in accounts if a.chat_id is not None and a.channel == "telegram"]
-    mine = OutboxMessage.resident_id == rid
-    if chats:
-        mine = or_(mine, OutboxMessage.chat_id.in_(chats))
+    # rows to the person, and rows to their chats on each channel (a chat id alone may be another channel's)
+    mine = or_(OutboxMessage.resident_id == rid,
+               *(and_(OutboxMessage.channel == a.channel, OutboxMessage.chat_id == a.chat_id)
+                 for a in accounts if a.chat_id is not None))
     # a row claimed but not started is cancelled too: the sender finds it so and lets it be
     await s.execute(update(OutboxMessage).where(mine, OutboxMessage.state.in_(("pending", "claimed")))
                     .values(state="cancelled").execution_options(synchronize_session=False))

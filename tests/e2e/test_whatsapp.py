@@ -207,7 +207,7 @@ async def test_forged_webhook_is_refused_and_not_handled(live: Live) -> None:
                                          "hub.challenge": "42"}) as resp:
             assert resp.status == 403
     assert not [m for m in live.sb.wa_messages(PHONES["kk"]) if m["from_bot"]]
-    assert await live.app.conversations.store.get(int(PHONES["kk"])) is None
+    assert await live.app.conversations.store.get("whatsapp", int(PHONES["kk"])) is None
     # a signed message from the same person is handled (and Telegram polls on beside it)
     p = WaPerson(live.sb, PHONES["kk"])
     await p.say("Сәлем")

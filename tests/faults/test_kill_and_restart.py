@@ -90,7 +90,7 @@ async def _campaign(app: App) -> None:
 
 
 async def _state(app: App, chat_id: int):
-    return await app.conversations.store.get(chat_id)
+    return await app.conversations.store.get("telegram", chat_id)
 
 
 async def _repeat(tg: Telegram, p: Person, step: Step) -> None:

@@ -86,7 +86,8 @@ async def test_many_writers_at_once(app: App) -> None:
     async def person(i: int) -> None:
         uid = 95_000 + i
         await residents.consent(uid, uid, "kk", app.settings.privacy.consent_version)
-        await app.conversations.store.set(uid, State("registration", "territory", {"node": None, "page": i}))
+        draft = State("registration", "territory", {"node": None, "page": i})
+        await app.conversations.store.set("telegram", uid, draft)
         await residents.set_territory(uid, "114033200")
         await residents.verify_phone(uid, f"+7702{uid:07d}", uid, "Тұрғын")
         r = await residents.complete_registration(uid)
@@ -97,7 +98,7 @@ async def test_many_writers_at_once(app: App) -> None:
                                           territory_kato="114033200", language="kk", contact_name="Тұрғын",
                                           text=f"Көктал ауылындағы жолда шұңқыр бар, өту қиын, №{i}.")
         await app.outbox.enqueue([text(f"writers:{uid}", None, {"text": "Сәлем"}, resident_id=r.id)])
-        await app.conversations.store.clear(uid)
+        await app.conversations.store.clear("telegram", uid)
 
     await asyncio.gather(*(person(i) for i in range(n)))
     async with app.sessions() as s:

@@ -47,7 +47,7 @@ async def test_connection_dropped_in_the_middle_of_an_update(app: App, tg: Teleg
     who = Person(9602, "kk")
     await register(tg, who, KK)
     await tg.click(who, "Өтініш жазу")
-    before = await app.conversations.store.get(who.id)
+    before = await app.conversations.store.get("telegram", who.id)
     armed = []
 
     @event.listens_for(app.engine.sync_engine, "before_cursor_execute")
@@ -65,9 +65,9 @@ async def test_connection_dropped_in_the_middle_of_an_update(app: App, tg: Teleg
     sorry = app.i18n("kk")._("Sorry, something went wrong. Please try again, or send /menu.")
     assert sent and sent[-1].text == sorry, [m.text for m in sent]
     assert any(r.name == "qatysu.errors" for r in caplog.records)
-    assert await app.conversations.store.get(who.id) == before
+    assert await app.conversations.store.get("telegram", who.id) == before
     sent = await tg.click(who, "Шағым")  # they try again: the pool has a live connection by now
-    assert (await app.conversations.store.get(who.id)).step == "category"
+    assert (await app.conversations.store.get("telegram", who.id)).step == "category"
     assert await problems(app.sessions) == []
 
 

@@ -220,5 +220,5 @@ class WhatsAppWebhook:
         resident = await services.residents.get(chat_id, events.CHANNEL)
         if resident is not None and resident.language:
             return resident.language
-        state = await self.conversations.store.get(chat_id)
+        state = await self.conversations.store.get(events.CHANNEL, chat_id)
         return pick_language(state.data.get("lang") if state else None, None, default)
