@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
 
@@ -13,8 +14,9 @@ from sqlalchemy.orm import Session
 class DbCounts:
     """``with DbCounts(engine) as c: ...``, then ``c.per(updates)``."""
 
-    def __init__(self, *engines: AsyncEngine) -> None:
-        self.engines = {e.sync_engine for e in engines}  # the app's, and its units' (SQLite: storage/uow.py)
+    def __init__(self, *engines: AsyncEngine | Engine) -> None:
+        # the app's, and its units' (on SQLite a synchronous engine: storage/sqlite_inline.py)
+        self.engines = {getattr(e, "sync_engine", e) for e in engines}
         self.pools = {e.pool for e in self.engines}
         self.n = {"sessions": 0, "statements": 0, "commits": 0, "rollbacks": 0}
 

@@ -1,94 +1,163 @@
-"""SQLite without a thread hop per call, for the units of work (storage/uow.py).
+"""SQLite inline on the event loop, for the units of work (storage/uow.py).
 
-aiosqlite runs every call of a connection (cursor, execute, fetch, close …) in the connection's own thread and
-wakes the event loop when it is done: about nine hops per statement, more than SQLite's own work. SQLite's work
-for an update is a fraction of a millisecond, so the units run it inline on the event loop instead, through one
-connection kept for them: units run one at a time (storage/uow.py), and a unit takes the write lock when it begins
-(``BEGIN IMMEDIATE``), so nothing inside it ever waits for a lock. Taking the lock is the one wait: if another
-connection of the process (the sender, the scheduler, still on aiosqlite's threads) is writing, the unit yields to
-the event loop and tries again instead of blocking it.
+Through SQLAlchemy's asyncio layer every statement is a greenlet switch and several of aiosqlite's coroutines,
+around SQLite's own work of a few microseconds; an update's statements cost several times what SQLite does for
+them. A unit on SQLite therefore runs a plain Session on a synchronous connection of its own, on the event loop,
+behind the face the services know (:class:`InlineSession`: AsyncSession's awaited methods). Units run one at a time
+(storage/uow.py), and a unit takes the write lock when it begins (``BEGIN IMMEDIATE``), so nothing inside it ever
+waits for a lock. Taking it is the one wait: while another connection of the process (the sender, the scheduler,
+on aiosqlite's threads) writes, the unit yields to the event loop and tries again instead of blocking it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
-import aiosqlite
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.util import await_only
+from sqlalchemy import create_engine, event, exc
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.util import immutabledict
 
 LOCK_WAIT_S = 30.0  # as the busy timeout of the threaded connections
+LOCK_RETRY_S = 0.002
+_BUFFERED = immutabledict({"prebuffer_rows": True})  # as AsyncSession reads its rows: all of them at once
 
 
-class _Now:
-    """Stands in for aiosqlite's queue to its thread: runs the call at once (the isolation-level setter and stop()
-    put calls on it directly)."""
+def unit_engine(main: AsyncEngine) -> Engine:
+    """A synchronous engine (the standard library's sqlite3) on ``main``'s file with one connection, disposed with
+    ``main``."""
+    # a unit always ends its transaction (commit, or the rollback of closing): no reset on return
+    engine = create_engine(main.url.set(drivername="sqlite"), pool_size=1, max_overflow=0,
+                           pool_reset_on_return=None)
 
-    def put_nowait(self, item: tuple[asyncio.Future[Any] | None, Any]) -> None:
-        future, function = item
-        try:
-            result = function()
-        except BaseException as exc:  # noqa: BLE001 - handed to the waiting future, as aiosqlite's thread does
-            if future is not None and not future.done():
-                future.set_exception(exc)
-            return
-        if future is not None and not future.done():
-            future.set_result(result)
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:  # pragma: no cover - trivial
+        dbapi_conn.isolation_level = None  # transactions begin as the unit says, not as the driver guesses
+        for pragma in ("journal_mode=WAL", "foreign_keys=ON",
+                       "busy_timeout=0",  # never block the event loop: the unit waits for the lock by yielding
+                       "synchronous=FULL"):  # a commit the bot acted on survives a power cut too
+            dbapi_conn.execute(f"PRAGMA {pragma}")
 
-
-class InlineConnection(aiosqlite.Connection):
-    def __init__(self, connector: Any) -> None:
-        super().__init__(connector, 64)
-        self._tx = _Now()  # type: ignore[assignment]
-
-    async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        if not self._running or not self._connection:
-            raise ValueError("Connection closed")
-        return fn(*args, **kwargs)
-
-    def __await__(self) -> Any:  # no thread to start
-        return self._connect().__await__()
-
-
-def unit_engine(main: AsyncEngine) -> AsyncEngine:
-    """An engine on ``main``'s SQLite file with one inline connection, disposed with ``main``."""
-    args, kwargs = main.dialect.create_connect_args(main.url)
-
-    async def connect() -> InlineConnection:
-        return await InlineConnection(lambda: sqlite3.connect(*args, **kwargs))
-
-    # a unit always ends its transaction (commit, or the rollback of closing its session): no reset on return
-    engine = create_async_engine(main.url, async_creator=connect, pool_size=1, max_overflow=0,
-                                 pool_reset_on_return=None)
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=0")  # never block the event loop: _begin waits by yielding instead
-        cur.execute("PRAGMA synchronous=FULL")  # a commit the bot acted on survives a power cut too
-        cur.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _begin(conn):  # pragma: no cover - exercised by every unit of work on SQLite
-        raw: sqlite3.Connection = conn.connection.driver_connection._conn
-        deadline = time.monotonic() + LOCK_WAIT_S
-        while True:
-            try:
-                raw.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
-                    raise
-            await_only(asyncio.sleep(0.002))
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:  # pragma: no cover - a unit has taken the lock already
+        raw: sqlite3.Connection = conn.connection.driver_connection
+        if not raw.in_transaction:  # a second transaction in one unit (after a commit): the lock again, or fail
+            raw.execute("BEGIN IMMEDIATE")
 
     @event.listens_for(main.sync_engine, "engine_disposed")
-    def _dispose(_engine):  # pragma: no cover - trivial
-        engine.sync_engine.pool.dispose()
+    def _dispose(_engine: Any) -> None:  # pragma: no cover - trivial
+        engine.dispose()
 
     return engine
+
+
+async def _write_lock(raw: sqlite3.Connection) -> None:
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while True:
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as e:
+            if ("locked" not in str(e) and "busy" not in str(e)) or time.monotonic() > deadline:
+                raise exc.OperationalError("BEGIN IMMEDIATE", (), e) from e
+        await asyncio.sleep(LOCK_RETRY_S)
+
+
+@contextlib.asynccontextmanager
+async def unit(engine: Engine, **session_kw: Any) -> AsyncIterator[InlineSession]:
+    """A Session in a transaction that holds SQLite's write lock: committed when the block ends, rolled back if
+    it raises."""
+    with engine.connect() as conn:
+        raw: sqlite3.Connection = conn.connection.driver_connection
+        await _write_lock(raw)
+        session = Session(bind=conn, **session_kw)
+        try:
+            yield InlineSession(session)
+            session.commit()
+        finally:
+            session.close()  # what is not committed is rolled back
+            if raw.in_transaction:  # the session never began (nothing was run), or it failed half-way
+                raw.rollback()
+
+
+class _Nested:
+    """A savepoint as ``async with``, as AsyncSession's ``begin_nested()``."""
+
+    __slots__ = ("_tx",)
+
+    def __init__(self, tx: SessionTransaction) -> None:
+        self._tx = tx
+
+    async def __aenter__(self) -> SessionTransaction:
+        return self._tx
+
+    async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
+        self._tx.__exit__(type_, value, traceback)
+
+
+class InlineSession:
+    """AsyncSession's face over a synchronous Session: the same awaited calls, run at once on the event loop."""
+
+    __slots__ = ("sync_session",)
+
+    def __init__(self, session: Session) -> None:
+        self.sync_session = session
+
+    @property
+    def bind(self) -> Engine:
+        return self.sync_session.bind.engine  # the session's is the unit's connection
+
+    async def execute(self, statement: Any, params: Any = None, *, execution_options: Any = None,
+                      **kw: Any) -> Any:
+        options = _BUFFERED if not execution_options else immutabledict(execution_options).union(_BUFFERED)
+        return self.sync_session.execute(statement, params, execution_options=options, **kw)
+
+    async def scalar(self, statement: Any, params: Any = None, **kw: Any) -> Any:
+        return self.sync_session.scalar(statement, params, **kw)
+
+    async def scalars(self, statement: Any, params: Any = None, *, execution_options: Any = None,
+                      **kw: Any) -> Any:
+        options = _BUFFERED if not execution_options else immutabledict(execution_options).union(_BUFFERED)
+        return self.sync_session.scalars(statement, params, execution_options=options, **kw)
+
+    async def get(self, entity: Any, ident: Any, **kw: Any) -> Any:
+        return self.sync_session.get(entity, ident, **kw)
+
+    def add(self, instance: Any) -> None:
+        self.sync_session.add(instance)
+
+    def add_all(self, instances: Any) -> None:
+        self.sync_session.add_all(instances)
+
+    async def delete(self, instance: Any) -> None:
+        self.sync_session.delete(instance)
+
+    async def flush(self, objects: Any = None) -> None:
+        self.sync_session.flush(objects)
+
+    async def refresh(self, instance: Any, attribute_names: Any = None) -> None:
+        self.sync_session.refresh(instance, attribute_names)
+
+    def expunge(self, instance: Any) -> None:
+        self.sync_session.expunge(instance)
+
+    def begin_nested(self) -> _Nested:
+        return _Nested(self.sync_session.begin_nested())
+
+    async def connection(self) -> Connection:
+        return self.sync_session.connection()
+
+    async def commit(self) -> None:
+        self.sync_session.commit()
+
+    async def rollback(self) -> None:
+        self.sync_session.rollback()
+
+    async def close(self) -> None:
+        self.sync_session.close()

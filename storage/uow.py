@@ -6,27 +6,29 @@ services keep their signatures), a service's ``s.begin()`` is a savepoint in the
 exception still undoes only its own block) and nothing is committed before the unit ends. Outside a unit (the
 scheduler, the sender, the CLI, another task) ``sessions()`` is a fresh session as before.
 
-SQLite, one process: one unit runs at a time in the process (an asyncio lock), on one connection of its own that
-runs SQLite inline on the event loop and takes the write lock when the unit begins (storage/sqlite_inline.py), so
-updates never fight over the lock with sleep-and-retry and a unit that read before writing is never refused its
-write. PostgreSQL keeps its pool and runs units side by side.
+SQLite, one process: one unit runs at a time in the process (an asyncio lock), in a plain Session on one
+connection of its own that runs SQLite inline on the event loop and takes the write lock when the unit begins
+(storage/sqlite_inline.py), so updates never fight over the lock with sleep-and-retry and a unit that read before
+writing is never refused its write. PostgreSQL keeps its pool and its AsyncSession and runs units side by side.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage import sqlite_inline
+
 
 class _Unit:
     __slots__ = ("owner", "session", "task", "open")
 
-    def __init__(self, owner: Sessions, session: AsyncSession) -> None:
+    def __init__(self, owner: Sessions, session: AsyncSession | sqlite_inline.InlineSession) -> None:
         self.owner, self.session, self.task, self.open = owner, session, asyncio.current_task(), True
 
 
@@ -77,6 +79,7 @@ class Sessions:
         self.sqlite = bind is not None and bind.dialect.name == "sqlite"
         self._bind, self._unit_bind = bind, None
         self._lock = asyncio.Lock() if self.sqlite else None
+        self._unit_kw = {"expire_on_commit": maker.kw.get("expire_on_commit", True)}
 
     @classmethod
     def of(cls, sessions: async_sessionmaker[AsyncSession] | Sessions) -> Sessions:
@@ -84,13 +87,11 @@ class Sessions:
 
     @property
     def unit_engine(self) -> Any:
-        """The engine units run on: SQLite's inline one (made on first use), else the sessions' own."""
+        """The engine units run on: SQLite's inline one, synchronous (made on first use), else the sessions' own."""
         if not self.sqlite:
             return self._bind
         if self._unit_bind is None:
-            from storage.sqlite_inline import unit_engine
-
-            self._unit_bind = unit_engine(self._bind)
+            self._unit_bind = sqlite_inline.unit_engine(self._bind)
         return self._unit_bind
 
     def current(self) -> AsyncSession | None:
@@ -126,22 +127,23 @@ class Sessions:
             yield joined
             return
         async with self._lock or contextlib.nullcontext():
-            session = self.maker(bind=self.unit_engine) if self.sqlite else self.maker()
-            unit = _Unit(self, session)
-            token = _current.set(unit)
-            try:
-                if self.sqlite:
-                    # Closing runs inline and cannot be interrupted, so it needs no task of its own: the session's
-                    # own ``async with`` closes in a new task and costs the update a turn of the event loop.
-                    try:
+            if self.sqlite:
+                async with sqlite_inline.unit(self.unit_engine, **self._unit_kw) as session:
+                    with self._entered(session):
                         yield session
-                        await session.commit()
-                    finally:
-                        await session.close()
-                else:
+            else:
+                session = self.maker()
+                with self._entered(session):
                     async with session:  # a close over the network, shielded from cancellation
                         yield session
                         await session.commit()
-            finally:
-                unit.open = False
-                _current.reset(token)
+
+    @contextlib.contextmanager
+    def _entered(self, session: AsyncSession | sqlite_inline.InlineSession) -> Iterator[None]:
+        unit = _Unit(self, session)
+        token = _current.set(unit)
+        try:
+            yield
+        finally:
+            unit.open = False
+            _current.reset(token)

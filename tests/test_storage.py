@@ -69,7 +69,8 @@ async def test_the_sender_and_their_chats_state_are_read_in_one_statement(app: A
     await register(tg, resident, RU)
     await tg.click(resident, "Написать обращение")  # a draft begins
     expected = await app.services.residents.get(resident.id)
-    engine = getattr(app.sessions, "unit_engine", app.engine).sync_engine
+    units = app.sessions.unit_engine  # on SQLite a synchronous engine (storage/sqlite_inline.py)
+    engine = getattr(units, "sync_engine", units)
 
     def seen(*args: object) -> None:
         statements.append(str(args[2]))

@@ -83,7 +83,8 @@ def forget_tree() -> None:
 async def tree(s: AsyncSession) -> Tree:
     """The snapshot of ``s``'s database, read with ``s`` when missing or older than TREE_TTL_S."""
     bind = getattr(s, "bind", None)
-    key = str(bind.url) if bind is not None else ""
+    # one snapshot per database, whichever driver reads it (SQLite's units read it with another: storage/uow.py)
+    key = str(bind.url.set(drivername=bind.url.get_backend_name())) if bind is not None else ""
     now = _clock()
     t = _trees.get(key)
     if t is None or now - t.loaded_at > TREE_TTL_S:
