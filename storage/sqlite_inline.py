@@ -7,15 +7,20 @@ behind the face the services know (:class:`InlineSession`: AsyncSession's awaite
 (storage/uow.py), and a unit takes the write lock when it begins (``BEGIN IMMEDIATE``), so nothing inside it ever
 waits for a lock. Taking it is the one wait: while another connection of the process (the sender, the scheduler,
 on aiosqlite's threads) writes, the unit yields to the event loop and tries again instead of blocking it.
+
+A commit does not wait for the disk on the event loop: the units' connection commits without an fsync of its own
+(``synchronous=NORMAL``), and a unit that wrote waits, after its commit and off the units' lock, for an fsync of the
+write-ahead log in a thread (:class:`WalSync`). One fsync makes every commit before it durable, so the units that
+commit while it runs share the next one, and the event loop goes on meanwhile. The unit's caller acts (answers,
+sends) only after that, so as with ``synchronous=FULL`` what the bot acted on survives a power cut.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import os
 import sqlite3
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import create_engine, event, exc
@@ -41,7 +46,7 @@ def unit_engine(main: AsyncEngine) -> Engine:
         dbapi_conn.isolation_level = None  # transactions begin as the unit says, not as the driver guesses
         for pragma in ("journal_mode=WAL", "foreign_keys=ON",
                        "busy_timeout=0",  # never block the event loop: the unit waits for the lock by yielding
-                       "synchronous=FULL"):  # a commit the bot acted on survives a power cut too
+                       "synchronous=NORMAL"):  # the log is synced by WalSync before the unit's caller acts
             dbapi_conn.execute(f"PRAGMA {pragma}")
 
     @event.listens_for(engine, "begin")
@@ -57,7 +62,8 @@ def unit_engine(main: AsyncEngine) -> Engine:
     return engine
 
 
-async def _write_lock(raw: sqlite3.Connection) -> None:
+async def write_lock(raw: sqlite3.Connection) -> None:
+    """``BEGIN IMMEDIATE``; while another connection writes, yield to the event loop and try again."""
     deadline = time.monotonic() + LOCK_WAIT_S
     while True:
         try:
@@ -69,21 +75,44 @@ async def _write_lock(raw: sqlite3.Connection) -> None:
         await asyncio.sleep(LOCK_RETRY_S)
 
 
-@contextlib.asynccontextmanager
-async def unit(engine: Engine, **session_kw: Any) -> AsyncIterator[InlineSession]:
-    """A Session in a transaction that holds SQLite's write lock: committed when the block ends, rolled back if
-    it raises."""
-    with engine.connect() as conn:
-        raw: sqlite3.Connection = conn.connection.driver_connection
-        await _write_lock(raw)
-        session = Session(bind=conn, **session_kw)
+class WalSync:
+    """Makes the units' commits durable with one fsync of the write-ahead log for all that came before it (see the
+    module's doc). ``note()`` after a commit that wrote gives a ticket; ``durable(ticket)`` returns once an fsync
+    that began after that commit has ended."""
+
+    def __init__(self, database: str) -> None:
+        self.path = f"{database}-wal"
+        self._noted = 0  # commits noted
+        self._synced = 0  # of them, made durable
+        self._sync: asyncio.Task[None] | None = None
+
+    def note(self) -> int:
+        self._noted += 1
+        return self._noted
+
+    async def durable(self, ticket: int) -> None:
+        while self._synced < ticket:
+            if self._sync is None:  # the next fsync covers every commit noted so far
+                self._sync = asyncio.get_running_loop().create_task(self._run(self._noted))
+            await asyncio.shield(self._sync)  # a waiter cancelled does not stop the others' fsync
+
+    async def _run(self, upto: int) -> None:
         try:
-            yield InlineSession(session)
-            session.commit()
+            await asyncio.to_thread(_fsync, self.path)
+            self._synced = max(self._synced, upto)
         finally:
-            session.close()  # what is not committed is rolled back
-            if raw.in_transaction:  # the session never began (nothing was run), or it failed half-way
-                raw.rollback()
+            self._sync = None
+
+
+def _fsync(path: str) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:  # no log left: its commits are in the database file, synced by the checkpoint
+        return
+    try:
+        os.fsync(fd)  # the file's data, whoever wrote it
+    finally:
+        os.close(fd)
 
 
 class _Nested:

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from storage import sqlite_inline
 
@@ -80,6 +81,7 @@ class Sessions:
         self._bind, self._unit_bind = bind, None
         self._lock = asyncio.Lock() if self.sqlite else None
         self._unit_kw = {"expire_on_commit": maker.kw.get("expire_on_commit", True)}
+        self._wal = sqlite_inline.WalSync(bind.url.database) if self.sqlite else None
 
     @classmethod
     def of(cls, sessions: async_sessionmaker[AsyncSession] | Sessions) -> Sessions:
@@ -119,31 +121,71 @@ class Sessions:
         async with self.maker() as s, s.begin():
             yield s
 
-    @contextlib.asynccontextmanager
-    async def unit(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work: committed when the block ends, rolled back if it raises. Nested: joins the outer."""
+    def unit(self) -> Any:
+        """One unit of work (``async with``): committed when the block ends, rolled back if it raises. Nested: joins
+        the outer."""
         joined = self.current()
         if joined is not None:
-            yield joined
-            return
-        async with self._lock or contextlib.nullcontext():
-            if self.sqlite:
-                async with sqlite_inline.unit(self.unit_engine, **self._unit_kw) as session:
-                    with self._entered(session):
-                        yield session
-            else:
-                session = self.maker()
-                with self._entered(session):
-                    async with session:  # a close over the network, shielded from cancellation
-                        yield session
-                        await session.commit()
+            return contextlib.nullcontext(joined)
+        return _InlineUnit(self) if self._wal is not None else self._pooled_unit()
 
-    @contextlib.contextmanager
-    def _entered(self, session: AsyncSession | sqlite_inline.InlineSession) -> Iterator[None]:
+    @contextlib.asynccontextmanager
+    async def _pooled_unit(self) -> AsyncIterator[AsyncSession]:
+        session = self.maker()
         unit = _Unit(self, session)
         token = _current.set(unit)
         try:
-            yield
+            async with session:  # a close over the network, shielded from cancellation
+                yield session
+                await session.commit()
         finally:
             unit.open = False
             _current.reset(token)
+
+
+class _InlineUnit:
+    """A unit on SQLite, one at a time (``Sessions._lock``): a plain Session on the units' own connection, which
+    holds the write lock from the start (storage/sqlite_inline.py). Its commit does not wait for the disk; a unit
+    that wrote waits for the log's fsync after it has let the next unit in, and before its caller acts. One object
+    per update, entered once: no generator frames around the update."""
+
+    __slots__ = ("owner", "conn", "raw", "facade", "changes", "unit", "token")
+
+    def __init__(self, owner: Sessions) -> None:
+        self.owner = owner
+
+    async def __aenter__(self) -> sqlite_inline.InlineSession:
+        owner = self.owner
+        await owner._lock.acquire()  # type: ignore[union-attr] - SQLite's units have their lock
+        try:
+            self.conn = owner.unit_engine.connect()
+            self.raw = self.conn.connection.driver_connection
+            await sqlite_inline.write_lock(self.raw)
+        except BaseException:
+            if hasattr(self, "conn"):
+                self.conn.close()
+            owner._lock.release()  # type: ignore[union-attr]
+            raise
+        self.facade = sqlite_inline.InlineSession(Session(bind=self.conn, **owner._unit_kw))
+        self.changes = self.raw.total_changes
+        self.unit = _Unit(owner, self.facade)
+        self.token = _current.set(self.unit)
+        return self.facade
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        self.unit.open = False
+        _current.reset(self.token)
+        owner, session, ticket = self.owner, self.facade.sync_session, 0
+        try:
+            if exc_type is None:
+                session.commit()
+                if self.raw.total_changes != self.changes:
+                    ticket = owner._wal.note()  # type: ignore[union-attr]
+        finally:
+            session.close()  # what is not committed is rolled back
+            if self.raw.in_transaction:  # the session never began (nothing was run), or it failed half-way
+                self.raw.rollback()
+            self.conn.close()
+            owner._lock.release()  # type: ignore[union-attr]
+        if ticket:  # durable before the caller acts on it; the next unit need not wait for the disk
+            await owner._wal.durable(ticket)  # type: ignore[union-attr]

@@ -103,3 +103,51 @@ async def test_two_accounts_racing_for_one_phone_get_it_once(app: App) -> None:
     assert sum(results) == 1
     owners = [uid for uid in ids if (await residents.get(uid)).phone]
     assert len(owners) == 1
+
+
+async def test_on_sqlite_an_answer_waits_for_the_disk_while_other_updates_go_on(settings, tmp_path,
+                                                                               monkeypatch) -> None:
+    """The units commit without an fsync of their own; a unit that wrote returns (and the person is answered) only
+    after an fsync of the write-ahead log that began after its commit, and the next units run meanwhile. Its own
+    SQLite database, whichever database the suite runs on."""
+    import threading
+
+    from storage import sqlite_inline
+    from tests.conftest import make_app
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'wal.db'}"
+    app, session = await make_app(settings.model_copy(update={"database": settings.database.model_copy(
+        update={"url": url})}))
+    tg = Telegram(app, session)
+    first, second = Person(2501, "ru"), Person(2502, "ru")
+    entered, release, synced = threading.Event(), threading.Event(), []
+    try:
+        await register(tg, first, RU)
+        await register(tg, second, RU, share_phone=False)
+
+        def held(path: str) -> None:  # the disk is slow: the fsync waits until the test lets it go
+            synced.append(path)
+            entered.set()
+            assert release.wait(10)
+
+        monkeypatch.setattr(sqlite_inline, "_fsync", held)
+        pressing = asyncio.create_task(tg.click(first, "Написать обращение"))  # a draft: the unit writes
+        assert await asyncio.to_thread(entered.wait, 10)
+        assert not pressing.done()  # committed, not yet answered: the disk has not confirmed it
+        assert (await app.conversations.store.get("telegram", first.id)).flow == "appeal"  # (read: no wait)
+        # the units' lock is free: the second person's update runs and commits behind the pending fsync
+        other = asyncio.create_task(tg.click(second, "Написать обращение"))
+        for _ in range(200):
+            if (await app.conversations.store.get("telegram", second.id)) is not None:
+                break
+            await asyncio.sleep(0.01)
+        assert (await app.conversations.store.get("telegram", second.id)).flow == "appeal"
+        assert not pressing.done() and not other.done() and len(synced) == 1
+        release.set()
+        answered = await pressing
+        assert answered and "Что вы хотите отправить?" in answered[-1].text
+        await other
+        assert synced == [f"{tmp_path / 'wal.db'}-wal"] * 2  # the second commit came after the first fsync began
+    finally:
+        release.set()
+        await app.close()
