@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.util import await_only
 
 from storage.uow import Sessions
 
@@ -22,7 +23,23 @@ def make_engine(url: str, **kwargs: object) -> AsyncEngine:
             cur.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _alive(_dbapi_conn, _record, proxy):  # noqa: ANN001, ANN202
+        """``pool_pre_ping`` in one round trip: a connection the server or the network has dropped is replaced
+        before use. SQLAlchemy's own ping for asyncpg is a transaction (BEGIN, a query, ROLLBACK): three round
+        trips on every checkout, which is every update's unit. This is one query, not prepared, outside a
+        transaction."""
+        raw = proxy.driver_connection  # asyncpg's connection
+        try:
+            if raw.is_closed():
+                raise ConnectionError("closed")
+            await_only(raw.execute("SELECT 1"))  # the simple protocol: not prepared
+        except Exception as e:  # noqa: BLE001 - any failure: the pool tries a new connection
+            raise exc.DisconnectionError(f"connection dropped: {e!r}") from e
+
+    return engine
 
 
 def make_session_factory(engine: AsyncEngine) -> Sessions:
