@@ -131,7 +131,9 @@ class _Nested:
 
 
 class InlineSession:
-    """AsyncSession's face over a synchronous Session: the same awaited calls, run at once on the event loop."""
+    """AsyncSession's face over a synchronous Session: the same awaited calls, run at once on the event loop. Only
+    what the services call inside a unit (the unit commits and closes the Session itself; ``JoinedSession`` turns
+    a service's ``begin``, ``commit`` and ``close`` into a savepoint, a flush and nothing)."""
 
     __slots__ = ("sync_session",)
 
@@ -170,23 +172,5 @@ class InlineSession:
     async def flush(self, objects: Any = None) -> None:
         self.sync_session.flush(objects)
 
-    async def refresh(self, instance: Any, attribute_names: Any = None) -> None:
-        self.sync_session.refresh(instance, attribute_names)
-
-    def expunge(self, instance: Any) -> None:
-        self.sync_session.expunge(instance)
-
     def begin_nested(self) -> _Nested:
         return _Nested(self.sync_session.begin_nested())
-
-    async def connection(self) -> Connection:
-        return self.sync_session.connection()
-
-    async def commit(self) -> None:
-        self.sync_session.commit()
-
-    async def rollback(self) -> None:
-        self.sync_session.rollback()
-
-    async def close(self) -> None:
-        self.sync_session.close()

@@ -127,7 +127,9 @@ class Sessions:
         joined = self.current()
         if joined is not None:
             return contextlib.nullcontext(joined)
-        return _InlineUnit(self) if self._wal is not None else self._pooled_unit()
+        if self._wal is not None and self._lock is not None:
+            return _InlineUnit(self, self._lock, self._wal)
+        return self._pooled_unit()
 
     @contextlib.asynccontextmanager
     async def _pooled_unit(self) -> AsyncIterator[AsyncSession]:
@@ -149,14 +151,14 @@ class _InlineUnit:
     that wrote waits for the log's fsync after it has let the next unit in, and before its caller acts. One object
     per update, entered once: no generator frames around the update."""
 
-    __slots__ = ("owner", "conn", "raw", "facade", "changes", "unit", "token")
+    __slots__ = ("owner", "lock", "wal", "conn", "raw", "facade", "changes", "unit", "token")
 
-    def __init__(self, owner: Sessions) -> None:
-        self.owner = owner
+    def __init__(self, owner: Sessions, lock: asyncio.Lock, wal: sqlite_inline.WalSync) -> None:
+        self.owner, self.lock, self.wal = owner, lock, wal
 
     async def __aenter__(self) -> sqlite_inline.InlineSession:
         owner = self.owner
-        await owner._lock.acquire()  # type: ignore[union-attr] - SQLite's units have their lock
+        await self.lock.acquire()
         try:
             self.conn = owner.unit_engine.connect()
             self.raw = self.conn.connection.driver_connection
@@ -164,7 +166,7 @@ class _InlineUnit:
         except BaseException:
             if hasattr(self, "conn"):
                 self.conn.close()
-            owner._lock.release()  # type: ignore[union-attr]
+            self.lock.release()
             raise
         self.facade = sqlite_inline.InlineSession(Session(bind=self.conn, **owner._unit_kw))
         self.changes = self.raw.total_changes
@@ -175,17 +177,17 @@ class _InlineUnit:
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         self.unit.open = False
         _current.reset(self.token)
-        owner, session, ticket = self.owner, self.facade.sync_session, 0
+        session, ticket = self.facade.sync_session, 0
         try:
             if exc_type is None:
                 session.commit()
                 if self.raw.total_changes != self.changes:
-                    ticket = owner._wal.note()  # type: ignore[union-attr]
+                    ticket = self.wal.note()
         finally:
             session.close()  # what is not committed is rolled back
             if self.raw.in_transaction:  # the session never began (nothing was run), or it failed half-way
                 self.raw.rollback()
             self.conn.close()
-            owner._lock.release()  # type: ignore[union-attr]
+            self.lock.release()
         if ticket:  # durable before the caller acts on it; the next unit need not wait for the disk
-            await owner._wal.durable(ticket)  # type: ignore[union-attr]
+            await self.wal.durable(ticket)

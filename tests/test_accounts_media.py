@@ -157,6 +157,21 @@ async def test_deleting_ones_data_from_one_channel_erases_every_account_and_the_
     assert await count(app, Account) == 0 and await count(app, Media) == 0 and await count(app, MediaFile) == 0
 
 
+async def test_deleting_ones_data_cancels_the_rows_to_their_whatsapp_chat_and_not_another_channels(
+        app: App) -> None:
+    from dataclasses import replace
+
+    from tests.support.notices import rows, text
+
+    await whatsapp_resident(app, 99_790_002, phone="+77011234502")
+    mine = replace(text("wa:mine", 99_790_002, {"text": "Хабар"}), channel=WA)
+    other = text("tg:other", 99_790_002, {"text": "Хабар"})  # a Telegram chat with the same digits: someone else
+    await app.outbox.enqueue([mine, other])
+    assert await app.services.residents.delete_personal_data(99_790_002, WA)
+    states = {r.key: r.state for r in await rows(app)}
+    assert states == {"wa:mine": "cancelled", "tg:other": "pending"}
+
+
 async def test_media_are_kept_under_our_ids_with_a_file_id_per_channel(app: App) -> None:
     media = app.services.media
     m = await media.adopt(WA, "document", "wamid.DOC-1")
