@@ -340,9 +340,12 @@ async def test_three_votes_per_resident(app: App, svc: BudgetService, clock: Clo
     clock.now = VOTING_AT
     receipts = [await svc.cast_vote(rid, c.id, p) for p in ids[:3]]
     assert len({r.code for r in receipts}) == 3
+    assert [r.votes_left for r in receipts] == [2, 1, 0]
     with pytest.raises(NoVotesLeft):
         await svc.cast_vote(rid, c.id, ids[3])
-    assert await svc.votes_left(rid, c.id) == 0
+    standing = await svc.standing(rid, c.id)
+    assert standing.left == 0 and standing.earlier == 0
+    assert [r.project_id for r in standing.mine] == ids[:3]
     assert [r.project_id for r in await svc.my_votes(rid, c.id)] == ids[:3]
 
 
@@ -354,7 +357,7 @@ async def test_repeated_vote_for_one_project_refused(app: App, svc: BudgetServic
     await svc.cast_vote(rid, c.id, p)
     with pytest.raises(AlreadyVoted):
         await svc.cast_vote(rid, c.id, p)
-    assert await svc.votes_left(rid, c.id) == 2
+    assert (await svc.standing(rid, c.id)).left == 2
 
 
 async def test_vote_change_allowed(app: App, svc: BudgetService, clock: Clock) -> None:

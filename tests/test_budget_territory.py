@@ -163,7 +163,8 @@ async def test_a_new_account_of_the_phone_cannot_vote_in_the_other_territory(app
     await residents.verify_phone(813, "+7 701 555 0202", 813)
     third = (await residents.get(813)).id
     assert await svc.eligibility(third, azat.id) is None
-    assert await svc.earlier_account_votes(third, azat.id) == 1 and await svc.votes_left(third, azat.id) == 0
+    standing = await svc.standing(third, azat.id)
+    assert standing.earlier == 1 and standing.left == 0 and standing.mine == []
     with pytest.raises(AlreadyVoted):
         await svc.cast_vote(third, azat.id, a_p)
 

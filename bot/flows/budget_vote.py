@@ -112,8 +112,8 @@ async def open_ballot(ctx: Ctx, campaign_id: int, index: int = 0) -> None:
         page = await budget.ballot(c.id, page=index, page_size=1)
     p = page.projects[0]
     d["campaign"], d["index"], d["on"] = c.id, index, "ballot"  # wrong input here shows this project again
-    mine = {v.project_id for v in await budget.my_votes(ctx.resident.id, c.id)}
-    left = await budget.votes_left(ctx.resident.id, c.id)
+    standing = await budget.standing(ctx.resident.id, c.id)
+    mine, left = {v.project_id for v in standing.mine}, standing.left
     move_from = _move_from(ctx, c.id)
     lines = [f"<b>{esc(p.title, 200)}</b>", tr._("Cost: {cost}", cost=tr.tenge(p.cost_tenge))]
     photo = await ctx.file_of(p.photo_media_id)
@@ -125,8 +125,7 @@ async def open_ballot(ctx: Ctx, campaign_id: int, index: int = 0) -> None:
     lines += ["", f"{index + 1} / {page.total}"]
     if p.id in mine:
         lines.append(tr._("✅ You voted for this project."))
-    earlier = await budget.earlier_account_votes(ctx.resident.id, c.id) if left == 0 else 0
-    if earlier:
+    if left == 0 and standing.earlier:
         lines.append(tr._("A vote from this phone number has already been counted in this campaign (from an "
                           "earlier account of this number), so there is no vote left to give here."))
     if (line := _votes_left_line(ctx, c, left)) is not None:
@@ -160,7 +159,8 @@ async def ask(ctx: Ctx, project_id: int) -> None:
     c, p = found
     if not await _open_for_voting(ctx, c):
         return
-    mine = await budget.my_votes(ctx.resident.id, c.id)
+    standing = await budget.standing(ctx.resident.id, c.id)
+    mine = standing.mine
     back = Button(tr._("« Back"), BALLOT.pack(c.id, _index(ctx, c.id)))
     if any(v.project_id == p.id for v in mine):
         ctx.show(tr._("You have already voted for this project."), [[back]])
@@ -169,7 +169,7 @@ async def ask(ctx: Ctx, project_id: int) -> None:
     if move_from is not None and not any(v.project_id == move_from for v in mine):
         move_from = None
     title = esc(p.title, 200)
-    if move_from is None and await budget.votes_left(ctx.resident.id, c.id) == 0:
+    if move_from is None and standing.left == 0:
         if not mine:  # the phone's votes were given from an earlier account
             ctx.show(tr._("A vote from this phone number has already been counted in this campaign."), [[back]])
             return
@@ -260,7 +260,7 @@ async def _receipt(ctx: Ctx, c: BudgetCampaign, p: BudgetProject, receipt: Recei
     lines = [head, "", tr._("Your receipt: <code>{code}</code>", code=format_receipt(receipt.code)),
              tr._("Keep it. Anyone can check the code in this bot with «🔎 Check a receipt»: it confirms the vote "
                   "is counted, without showing who voted or for which project.")]
-    if (line := _votes_left_line(ctx, c, await ctx.services.budget.votes_left(ctx.resident.id, c.id))):
+    if receipt.votes_left is not None and (line := _votes_left_line(ctx, c, receipt.votes_left)):
         lines += ["", line]
     ctx.show("\n".join(lines), [
         [Button(tr._("🗳 Ballot"), BALLOT.pack(c.id, _index(ctx, c.id))),
@@ -275,7 +275,8 @@ async def my_votes(ctx: Ctx, campaign_id: int) -> None:
     if c is None:
         return
     voting = phase(ctx, c) is Phase.VOTING
-    votes = await budget.my_votes(ctx.resident.id, c.id)
+    standing = await budget.standing(ctx.resident.id, c.id)
+    votes = standing.mine
     rows: list[list[Button]] = []
     if not votes:
         lines = [tr._("You have not voted in this campaign.")]
@@ -291,7 +292,7 @@ async def my_votes(ctx: Ctx, campaign_id: int) -> None:
             lines.append("")
             lines.append(tr._("You may change your vote until {date}.", date=tr.datetime(c.voting_until))
                          if c.vote_change_allowed else tr._("Votes in this campaign cannot be changed."))
-    if voting and (line := _votes_left_line(ctx, c, await budget.votes_left(ctx.resident.id, c.id))):
+    if voting and (line := _votes_left_line(ctx, c, standing.left)):
         lines.append(line)
     if voting:
         rows.append([Button(tr._("🗳 Ballot"), BALLOT.pack(c.id, _index(ctx, c.id)))])

@@ -183,6 +183,17 @@ class Receipt:
     campaign_id: int
     project_id: int
     at: datetime
+    votes_left: int | None = None  # for a vote just cast or moved: the votes the person has left in the campaign
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a person stands in a campaign's vote, read in one query: their own votes, the votes they have left,
+    and the votes of their phone given from another (earlier) account, which use up the phone's votes too."""
+
+    mine: list[Receipt]
+    left: int
+    earlier: int
 
 
 @dataclass(frozen=True)

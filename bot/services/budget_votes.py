@@ -23,6 +23,7 @@ from bot.services.budget_rules import (
     ProjectStatus,
     Receipt,
     ReceiptCheck,
+    Standing,
     VoteChangeNotAllowed,
     VotedElsewhere,
     VoteNotFound,
@@ -113,7 +114,7 @@ class BudgetVotes(BudgetBase):
                         slot=free[0], receipt=new_receipt_code(), created_at=self.now())
             s.add(vote)
             await s.flush()
-        return Receipt(vote.receipt, c.id, p.id, vote.created_at)
+        return Receipt(vote.receipt, c.id, p.id, vote.created_at, max(0, c.votes_per_resident - len(mine) - 1))
 
     async def change_vote(self, resident_id: int, campaign_id: int, from_project: int, to_project: int) -> Receipt:
         """Move a vote to another project (same slot, a new receipt; the old one no longer checks), only
@@ -133,7 +134,7 @@ class BudgetVotes(BudgetBase):
                 await s.flush()
         except IntegrityError:
             raise AlreadyVoted(to_project) from None
-        return Receipt(vote.receipt, c.id, p.id, vote.created_at)
+        return Receipt(vote.receipt, c.id, p.id, vote.created_at, max(0, c.votes_per_resident - len(mine)))
 
     async def my_votes(self, resident_id: int, campaign_id: int) -> list[Receipt]:
         async with self._sessions() as s:
@@ -141,22 +142,18 @@ class BudgetVotes(BudgetBase):
                                    .order_by(Vote.slot))
             return [Receipt(v.receipt, v.campaign_id, v.project_id, v.created_at) for v in rows]
 
-    async def votes_left(self, resident_id: int, campaign_id: int) -> int:
+    async def standing(self, resident_id: int, campaign_id: int) -> Standing:
+        """The person's own votes (by slot), the votes they have left, and their phone's votes from another
+        account: one query."""
         async with self._sessions() as s:
             c = await self._campaign(s, campaign_id)
             r = await s.get(Resident, resident_id)
             if r is None:
-                return 0
-            return max(0, c.votes_per_resident - len(await self._my_votes(s, c.id, r)))
-
-    async def earlier_account_votes(self, resident_id: int, campaign_id: int) -> int:
-        """Votes of this resident's phone in the campaign given from another account (e.g. one whose owner
-        deleted their data): counted, and using up this phone's votes."""
-        async with self._sessions() as s:
-            r = await s.get(Resident, resident_id)
-            if r is None:
-                return 0
-            return sum(1 for v in await self._my_votes(s, campaign_id, r) if v.resident_id != r.id)
+                return Standing([], 0, 0)
+            votes = await self._my_votes(s, c.id, r)
+            return Standing([Receipt(v.receipt, v.campaign_id, v.project_id, v.created_at)
+                             for v in votes if v.resident_id == r.id],
+                            max(0, c.votes_per_resident - len(votes)), sum(v.resident_id != r.id for v in votes))
 
     async def check_receipt(self, code: str) -> ReceiptCheck | None:
         """What a receipt confirms: the vote is counted, in which campaign and when (not for which project).

@@ -98,8 +98,9 @@ class ResidentService:
         try:
             async with self._sessions() as s, s.begin():
                 acc = await accounts.account(s, ch, user_id)
-                if acc is None:
-                    r = Resident(notifications=True, reachable=True, created_at=now)
+                if acc is None:  # made with the consent's fields: one INSERT, no UPDATE after it
+                    r = Resident(notifications=True, reachable=True, created_at=now, language=language,
+                                 consent_version=version, consent_at=now)
                     s.add(r)
                     await s.flush()
                     acc = Account(channel=ch, account_id=user_id, chat_id=chat_id, resident_id=r.id, created_at=now)
@@ -125,12 +126,14 @@ class ResidentService:
                       version=version)
 
     async def _update(self, user_id: int, channel: str | None, **values: object) -> Resident | None:
-        async with self._sessions() as s, s.begin():
+        """One UPDATE of the resident's row: nothing to undo half-way, so no savepoint inside a unit of work."""
+        async with self._sessions() as s:
             r = await accounts.resident_of(s, channel or self.channel, user_id)
             if r is None:
                 return None
             for k, v in values.items():
                 setattr(r, k, v)
+            await s.commit()
             return r
 
     async def set_language(self, user_id: int, language: str, channel: str | None = None) -> Resident | None:
@@ -154,10 +157,12 @@ class ResidentService:
         return await self._update(user_id, channel, notifications=on)
 
     async def complete_registration(self, user_id: int, channel: str | None = None) -> Resident | None:
-        r = await self.get(user_id, channel)
-        if r is None or r.registered_at is not None:
+        async with self._sessions() as s:
+            r = await accounts.resident_of(s, channel or self.channel, user_id)
+            if r is not None and r.registered_at is None:
+                r.registered_at = utcnow()
+                await s.commit()
             return r
-        return await self._update(user_id, channel, registered_at=utcnow())
 
     async def verify_phone(self, user_id: int, phone: str, contact_user_id: int | None,
                            name: str | None = None, channel: str | None = None, *, _again: bool = True) -> Resident:
