@@ -244,6 +244,8 @@ async def test_import_and_ballot_pages(app: App, svc: BudgetService, clock: Cloc
     first, last = await svc.ballot(c.id, 0, 5), await svc.ballot(c.id, 2, 5)
     assert (first.total, first.pages, len(first.projects), len(last.projects)) == (12, 3, 5, 2)
     assert [p.id for p in first.projects] == [p.id for p in imported[:5]]
+    past = await svc.ballot(c.id, 3, 5)  # past the end (the ballot shrank since the button was drawn)
+    assert (past.total, past.projects) == (12, [])
     assert ("budget.projects_import", ADMIN) in await _audit(app)
 
 

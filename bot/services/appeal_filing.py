@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import accounts
@@ -32,6 +32,8 @@ from bot.services.appeal_rules import (
 from bot.services.audit import audit
 from storage.db import dialect_insert
 from storage.models import Appeal, AppealCounter, AppealEvent, AppealMessage, Resident, Territory
+
+_APPEAL, _MESSAGE = Appeal.__table__, AppealMessage.__table__  # Core: one UPDATE, no ORM round of reading first
 
 # -- similarity of texts (repeat detection) ----------------------------------------------------
 
@@ -241,26 +243,27 @@ class AppealFiling(AppealBase):
         return msg
 
     async def link_message(self, message_id: int, *, resident_chat_message_id: int | None = None,
-                           operator_chat_message_id: int | None = None) -> AppealMessage | None:
-        """Record where a stored message was delivered (the other half of the message-id pair)."""
-        async with self._sessions() as s, s.begin():
-            msg = await s.get(AppealMessage, message_id)
-            if msg is None:
-                return None
-            if resident_chat_message_id is not None:
-                msg.resident_chat_message_id = resident_chat_message_id
-            if operator_chat_message_id is not None:
-                msg.operator_chat_message_id = operator_chat_message_id
-        return msg
+                           operator_chat_message_id: int | None = None) -> bool:
+        """Record where a stored message was delivered (the other half of the message-id pair): one UPDATE.
+        False when there is no such message."""
+        values = {k: v for k, v in (("resident_chat_message_id", resident_chat_message_id),
+                                    ("operator_chat_message_id", operator_chat_message_id)) if v is not None}
+        async with self._sessions() as s:
+            if not values:
+                return await s.get(AppealMessage, message_id) is not None
+            done = await s.execute(update(_MESSAGE).where(_MESSAGE.c.id == message_id).values(values))
+            await s.commit()  # inside a unit of work: its transaction, committed with it
+            return done.rowcount > 0
 
-    async def set_operator_thread(self, appeal_id: int, topic_id: int | None, card_message_id: int | None) -> Appeal:
-        """The forum topic and the card message posted for the appeal in the operator chat."""
-        async with self._sessions() as s, s.begin():
-            appeal = await s.get(Appeal, appeal_id, with_for_update=True)
-            if appeal is None:
-                raise AppealNotFound(appeal_id)
-            appeal.topic_id, appeal.card_message_id = topic_id, card_message_id
-        return appeal
+    async def set_operator_thread(self, appeal_id: int, topic_id: int | None, card_message_id: int | None) -> None:
+        """The forum topic and the card message posted for the appeal in the operator chat: one UPDATE. The
+        appeal's version moves on, as with any change, so a change an aide made from an older copy is refused."""
+        async with self._sessions() as s:
+            done = await s.execute(update(_APPEAL).where(_APPEAL.c.id == appeal_id).values(
+                topic_id=topic_id, card_message_id=card_message_id, version=_APPEAL.c.version + 1))
+            await s.commit()
+        if done.rowcount == 0:
+            raise AppealNotFound(appeal_id)
 
     async def conversation(self, appeal_id: int, *, resident_id: int | None = None) -> list[AppealMessage]:
         """The messages in order. With ``resident_id`` (a resident reading): only their own appeal, and

@@ -54,10 +54,12 @@ class BudgetVotes(BudgetBase):
         cond = (BudgetProject.campaign_id == campaign_id, BudgetProject.status == ProjectStatus.ACCEPTED.value)
         async with self._sessions() as s:
             await self._campaign(s, campaign_id)
-            total = await s.scalar(select(func.count()).select_from(BudgetProject).where(*cond)) or 0
-            rows = await s.scalars(select(BudgetProject).where(*cond).order_by(BudgetProject.id)
-                                   .offset(page * page_size).limit(page_size))
-            return BallotPage(list(rows), page, page_size, total)
+            # the page and the ballot's size in one query; past the end there is no row to carry the size
+            rows = (await s.execute(select(BudgetProject, func.count().over()).where(*cond)
+                                    .order_by(BudgetProject.id).offset(page * page_size).limit(page_size))).all()
+            total = rows[0][1] if rows else (
+                await s.scalar(select(func.count()).select_from(BudgetProject).where(*cond)) or 0 if page else 0)
+            return BallotPage([r[0] for r in rows], page, page_size, total)
 
     async def _claim_district(self, s: AsyncSession, r: Resident, c: BudgetCampaign) -> None:
         other = await claim_district(s, r, c, self.now())
