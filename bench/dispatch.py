@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import itertools
 import json
 import time
@@ -23,6 +24,8 @@ from bench.counts import DbCounts
 from bench.session import LeanSession
 from bot.app import App, build_app
 from bot.channels.telegram.costs import settle
+
+PYTHON_GC = gc.get_threshold()  # Python's own thresholds, before settle() raises them for the bot
 
 
 async def arrive() -> None:
@@ -185,7 +188,17 @@ async def measure_app(url: str, residents: int, concurrency: int, include_voting
 
 
 async def measure_bare(updates: int, concurrency: int) -> dict[str, Any]:
-    """A bare aiogram Dispatcher with one echo handler, fed text messages the same way."""
+    """A bare aiogram Dispatcher with one echo handler, fed text messages the same way, with Python's own
+    collector thresholds (a bare bot does not tune them; the bot's run before it raised them)."""
+    tuned = gc.get_threshold()
+    gc.set_threshold(*PYTHON_GC)
+    try:
+        return await _measure_bare(updates, concurrency)
+    finally:
+        gc.set_threshold(*tuned)
+
+
+async def _measure_bare(updates: int, concurrency: int) -> dict[str, Any]:
     session = LeanSession()
     bot = Bot("123456:BENCH-TOKEN", session=session)
     dp = Dispatcher()
