@@ -413,6 +413,10 @@ async def test_resident_isolation(app: App, svc: AppealService, clock: Clock, ri
 async def test_conversation_and_message_mapping(app: App, svc: AppealService, rid: int) -> None:
     a = await new(svc, rid)
     await svc.set_operator_thread(a.id, topic_id=77, card_message_id=1000)
+    stored = await svc.get(a.id)
+    assert (stored.topic_id, stored.card_message_id, stored.version) == (77, 1000, a.version + 1)
+    with pytest.raises(AppealNotFound):
+        await svc.set_operator_thread(999_999, topic_id=1, card_message_id=None)
     photo = await app.services.media.adopt("telegram", "photo", "F1")
     inbound = await svc.add_message(a.id, "in", text="Добавлю фото", media_kind="photo", media_id=photo,
                                     resident_id=rid, resident_chat_message_id=10, operator_chat_message_id=1001)

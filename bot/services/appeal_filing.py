@@ -243,17 +243,16 @@ class AppealFiling(AppealBase):
         return msg
 
     async def link_message(self, message_id: int, *, resident_chat_message_id: int | None = None,
-                           operator_chat_message_id: int | None = None) -> bool:
-        """Record where a stored message was delivered (the other half of the message-id pair): one UPDATE.
-        False when there is no such message."""
+                           operator_chat_message_id: int | None = None) -> None:
+        """Record where a stored message was delivered (the other half of the message-id pair): one UPDATE, none
+        when there is nothing to record."""
         values = {k: v for k, v in (("resident_chat_message_id", resident_chat_message_id),
                                     ("operator_chat_message_id", operator_chat_message_id)) if v is not None}
+        if not values:
+            return
         async with self._sessions() as s:
-            if not values:
-                return await s.get(AppealMessage, message_id) is not None
-            done = await s.execute(update(_MESSAGE).where(_MESSAGE.c.id == message_id).values(values))
+            await s.execute(update(_MESSAGE).where(_MESSAGE.c.id == message_id).values(values))
             await s.commit()  # inside a unit of work: its transaction, committed with it
-            return done.rowcount > 0
 
     async def set_operator_thread(self, appeal_id: int, topic_id: int | None, card_message_id: int | None) -> None:
         """The forum topic and the card message posted for the appeal in the operator chat: one UPDATE. The
